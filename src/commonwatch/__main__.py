@@ -1,0 +1,3 @@
+from commonwatch.cli import main
+
+raise SystemExit(main())

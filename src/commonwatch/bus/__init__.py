@@ -1,0 +1,1 @@
+"""NATS JetStream: subject names, stream setup, a lean pull consumer, the outbox relay."""

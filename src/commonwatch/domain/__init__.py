@@ -1,0 +1,1 @@
+"""The pure core: no I/O, no frameworks. Everything here is tested without servers."""

@@ -1,0 +1,1 @@
+"""Use cases. Each handler owns its transaction: repositories never commit."""

@@ -1,0 +1,1 @@
+"""Commonwatch's own JSON event format, spoken over HTTP and MQTT."""

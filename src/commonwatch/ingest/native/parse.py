@@ -1,0 +1,104 @@
+"""Parse the native JSON event format. Bad input raises ParseError with a field-level reason.
+
+Stored events are built from an allowlist: only the fields declared on EventIn survive; anything
+else a device sends (names, plates, free text) is dropped here and never reaches storage or logs.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+import msgspec
+
+from commonwatch.domain.model import DeviceEvent, EventState
+from commonwatch.ingest.native.mapping import event_type
+
+Ident = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,127}$")]
+EventId = Annotated[str, msgspec.Meta(min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$")]
+TypeName = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+
+MIN_EPOCH = 946_684_800.0  # 2000-01-01
+MAX_EPOCH = 4_102_444_800.0  # 2100-01-01
+MAX_BATCH = 1000
+
+
+class EventIn(msgspec.Struct, kw_only=True, frozen=True):
+    type: TypeName
+    state: EventState = EventState.ALARM
+    id: EventId | None = None
+    device: Ident | None = None
+    community: Ident | None = None
+    ts: datetime | float | None = None
+    value: float | None = None
+    # Set only by the platform's own HTTP ingest, so that the receive time survives the bus.
+    received: datetime | None = None
+    source: Annotated[str, msgspec.Meta(max_length=32)] | None = None
+
+
+class ParseError(ValueError):
+    """Input that is not a valid event; `reason` says which field and why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+_one = msgspec.json.Decoder(EventIn)
+_many = msgspec.json.Decoder(EventIn | list[EventIn])
+
+
+def decode_one(data: bytes) -> EventIn:
+    try:
+        return _one.decode(data)
+    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+        raise ParseError(str(exc)) from None
+
+
+def decode_many(data: bytes) -> list[EventIn]:
+    try:
+        decoded = _many.decode(data)
+    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+        raise ParseError(str(exc)) from None
+    items = decoded if isinstance(decoded, list) else [decoded]
+    if not items:
+        raise ParseError("expected at least one event, got an empty array")
+    if len(items) > MAX_BATCH:
+        raise ParseError(f"at most {MAX_BATCH} events per request, got {len(items)}")
+    return items
+
+
+def device_time(ts: datetime | float | None, received: datetime) -> datetime:
+    if ts is None:
+        return received
+    if isinstance(ts, datetime):
+        return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
+    if not MIN_EPOCH <= ts <= MAX_EPOCH:
+        raise ParseError(f"`ts` must be epoch seconds between 2000 and 2100, got {ts!r} - at `$.ts`")
+    return datetime.fromtimestamp(ts, UTC)
+
+
+def to_event(
+    item: EventIn,
+    *,
+    fallback_id: str,
+    received: datetime,
+    device: str | None = None,
+    community: str | None = None,
+    source: str = "http",
+) -> DeviceEvent:
+    """A DeviceEvent; topic/path values (device, community) win over the body's."""
+    device_id = device or item.device
+    if not device_id:
+        raise ParseError("Object missing required field `device` - at `$`")
+    return DeviceEvent(
+        id=item.id or fallback_id,
+        device_id=device_id,
+        community_id=community or item.community or "",
+        type=event_type(item.type),
+        state=item.state,
+        device_ts=device_time(item.ts, received),
+        received_ts=item.received or received,
+        value=item.value,
+        source=item.source or source,
+    )

@@ -1,0 +1,1 @@
+"""Configuration, embedded servers and the one place that wires everything (bootstrap)."""

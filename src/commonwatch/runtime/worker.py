@@ -1,0 +1,130 @@
+"""The ingest worker process: JetStream -> parse -> correlate -> PostgreSQL -> ack after commit."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import asyncpg
+import nats
+from nats.aio.client import Client
+from nats.js import JetStreamContext
+
+from commonwatch.bus import deadletter, subjects
+from commonwatch.bus.pull import Delivery, PullConsumer
+from commonwatch.bus.streams import ensure_streams
+from commonwatch.domain.model import DeviceEvent
+from commonwatch.domain.rules import Rules
+from commonwatch.handlers.ingest import ingest_batch
+from commonwatch.ingest.native.parse import ParseError, decode_one, to_event
+from commonwatch.storage import db, events
+
+log = logging.getLogger(__name__)
+
+MQTT_HEADER = "Nmqtt-Pub"
+
+
+@dataclass
+class Parsed:
+    events: list[DeviceEvent] = field(default_factory=list)
+    seqs: list[int | None] = field(default_factory=list)
+    dead: list[deadletter.DeadLetter] = field(default_factory=list)
+
+
+def parse_delivery(d: Delivery) -> DeviceEvent:
+    place = subjects.parse_event_subject(d.subject)
+    if place is None:
+        raise ParseError(f"subject {d.subject!r} is not commonwatch.events.<community>.<device>")
+    community, device = place
+    item = decode_one(d.data)
+    received = datetime.fromtimestamp(d.stored_ns / 1e9, UTC)
+    source = "mqtt" if d.mqtt else "bus"
+    return to_event(
+        item,
+        fallback_id=f"js-{d.stream_seq}",
+        received=received,
+        device=device,
+        community=community if community != "_" else None,
+        source=source,
+    )
+
+
+def parse_batch(deliveries: list[Delivery]) -> Parsed:
+    parsed = Parsed()
+    for d in deliveries:
+        try:
+            event = parse_delivery(d)
+        except ParseError as exc:
+            source = "mqtt" if d.mqtt else "bus"
+            parsed.dead.append(deadletter.DeadLetter(source, exc.reason, d.subject, d.data))
+            continue
+        parsed.events.append(event)
+        parsed.seqs.append(d.stream_seq)
+    return parsed
+
+
+class IngestWorker:
+    def __init__(
+        self, *, nc: Client, js: JetStreamContext, conn: asyncpg.Connection, rules: Rules
+    ) -> None:
+        self.nc, self.js, self.conn, self.rules = nc, js, conn, rules
+        self.consumer = PullConsumer(nc, subjects.EVENTS_STREAM, subjects.INGEST_CONSUMER)
+        self.processed = 0
+
+    async def start(self) -> None:
+        await events.prepare(self.conn)
+        await self.consumer.start()
+
+    async def step(self, expires_s: float = 1.0) -> int:
+        deliveries = await self.consumer.fetch(expires_s=expires_s)
+        if not deliveries:
+            return 0
+        parsed = parse_batch(deliveries)
+        await deadletter.publish(self.js, parsed.dead)
+        if parsed.events:
+            await self._store(parsed)
+        await self.consumer.ack(deliveries)
+        self.processed += len(deliveries)
+        return len(deliveries)
+
+    async def _store(self, parsed: Parsed) -> None:
+        try:
+            await ingest_batch(self.conn, parsed.events, parsed.seqs, rules=self.rules)
+        except (asyncpg.DataError, asyncpg.IntegrityConstraintViolationError):
+            # One bad row must not block the stream: store one by one, dead-letter what fails.
+            await self._store_each(parsed)
+
+    async def _store_each(self, parsed: Parsed) -> None:
+        for event, seq in zip(parsed.events, parsed.seqs, strict=True):
+            try:
+                await ingest_batch(self.conn, [event], [seq], rules=self.rules)
+            except (asyncpg.DataError, asyncpg.IntegrityConstraintViolationError) as exc:
+                letter = deadletter.DeadLetter("store", str(exc), event.id, None)
+                await deadletter.publish(self.js, [letter])
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            await self.step()
+
+
+async def connect_nats(url: str, name: str) -> Client:
+    return await nats.connect(
+        url, name=name, max_reconnect_attempts=-1, reconnect_time_wait=0.5, pending_size=64 << 20
+    )
+
+
+async def run(database_url: str, nats_url: str, rules: Rules, stop: asyncio.Event) -> None:
+    nc = await connect_nats(nats_url, "commonwatch-worker")
+    js = nc.jetstream()
+    await ensure_streams(js)
+    conn = await db.connect(database_url)
+    worker = IngestWorker(nc=nc, js=js, conn=conn, rules=rules)
+    await worker.start()
+    log.info("ingest worker consuming %s", subjects.EVENTS_STREAM)
+    try:
+        await worker.run(stop)
+    finally:
+        await conn.close()
+        await nc.drain()

@@ -1,0 +1,1 @@
+"""PostgreSQL: schema migrations, repositories, the unit of work and the outbox."""
