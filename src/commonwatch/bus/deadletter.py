@@ -21,7 +21,7 @@ class DeadLetter:
     source: str
     reason: str
     origin_subject: str
-    # None where the raw body may carry identity fields (e.g. Frigate): then only the reason is kept.
+    # None where the raw body may carry identity fields (Frigate): then only the reason is kept.
     body: bytes | None
 
 

@@ -160,7 +160,9 @@ class Correlator:
         devices = len(incident.devices)
         incident.confidence = round(1.0 - 0.5**devices, 4)
         if group is not None:
-            base = self._rules.priority_of(incident.type)
+            # An incident opened under earlier rules may have a type these rules no longer define.
+            itype = self._rules.incident_types.get(incident.type)
+            base = itype.priority if itype else incident.priority
             raised = base - group.raise_priority_per_device * (devices - 1)
             incident.priority = max(1, min(incident.priority, raised))
 

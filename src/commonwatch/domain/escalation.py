@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from commonwatch.domain.events import IncidentEscalated
 from commonwatch.domain.model import IncidentStatus
-from commonwatch.domain.rules import Rules
+from commonwatch.domain.rules import EscalationRule, Rules
 
 ESCALATE = "escalate_unacknowledged"
 
@@ -54,7 +54,7 @@ def fire_timer(
         incident_id=timer.incident_id,
         level=timer.level,
         priority=max(1, priority - rule.raise_priority),
-        reason=f"not acknowledged within {_elapsed(rule.after_s, rule.repeat_every_s, timer.level)}",
+        reason=f"not acknowledged within {_elapsed(rule, timer.level)}",
     )
     next_timer = None
     if rule.repeat_every_s is not None and timer.level < rule.max_level:
@@ -63,6 +63,6 @@ def fire_timer(
     return Escalation(event=event, next_timer=next_timer)
 
 
-def _elapsed(after_s: float, repeat_s: float | None, level: int) -> str:
-    total = after_s + (repeat_s or 0.0) * (level - 1)
+def _elapsed(rule: EscalationRule, level: int) -> str:
+    total = rule.after_s + (rule.repeat_every_s or 0.0) * (level - 1)
     return f"{total:g} s"

@@ -110,5 +110,8 @@ def encode(event: DomainEvent) -> bytes:
     return msgspec.json.encode(event)
 
 
+_decoder: msgspec.json.Decoder[AnyDomainEvent] = msgspec.json.Decoder(AnyDomainEvent)
+
+
 def decode(data: bytes) -> AnyDomainEvent:
-    return msgspec.json.decode(data, type=AnyDomainEvent)
+    return _decoder.decode(data)

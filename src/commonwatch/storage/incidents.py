@@ -1,4 +1,4 @@
-"""Incident persistence. Functions take a connection inside the caller's transaction; none commits."""
+"""Incident persistence. Functions work inside the caller's transaction; none commits."""
 
 from __future__ import annotations
 

@@ -26,7 +26,7 @@ async def append(
     """One outbox row per event; `jpaths` maps incident or device ids to their jurisdiction."""
     rows = []
     for event in events:
-        ref = event.incident_ref or getattr(event, "device_id", "")
+        ref = event.incident_ref or str(getattr(event, "device_id", ""))
         rows.append((subject_for(event), encode(event), jpaths.get(ref, default_jpath)))
     if rows:
         await conn.executemany(

@@ -7,7 +7,7 @@ else a device sends (names, plates, free text) is dropped here and never reaches
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import msgspec
 
@@ -20,7 +20,11 @@ TypeName = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
 
 MIN_EPOCH = 946_684_800.0  # 2000-01-01
 MAX_EPOCH = 4_102_444_800.0  # 2100-01-01
+MIN_TIME = datetime.fromtimestamp(MIN_EPOCH, UTC)
+MAX_TIME = datetime.fromtimestamp(MAX_EPOCH, UTC)
 MAX_BATCH = 1000
+
+T = TypeVar("T")
 
 
 class EventIn(msgspec.Struct, kw_only=True, frozen=True):
@@ -48,18 +52,23 @@ _one = msgspec.json.Decoder(EventIn)
 _many = msgspec.json.Decoder(EventIn | list[EventIn])
 
 
-def decode_one(data: bytes) -> EventIn:
+def _decode(decoder: msgspec.json.Decoder[T], data: bytes) -> T:
     try:
-        return _one.decode(data)
+        return decoder.decode(data)
     except (msgspec.ValidationError, msgspec.DecodeError) as exc:
         raise ParseError(str(exc)) from None
+    except RecursionError:
+        # msgspec recurses into the unknown fields it skips: ~1000 nested brackets in a 2 KB body
+        # would otherwise escape as RecursionError and stall the worker on one poison message.
+        raise ParseError("JSON nested too deeply") from None
+
+
+def decode_one(data: bytes) -> EventIn:
+    return _decode(_one, data)
 
 
 def decode_many(data: bytes) -> list[EventIn]:
-    try:
-        decoded = _many.decode(data)
-    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
-        raise ParseError(str(exc)) from None
+    decoded = _decode(_many, data)
     items = decoded if isinstance(decoded, list) else [decoded]
     if not items:
         raise ParseError("expected at least one event, got an empty array")
@@ -72,10 +81,23 @@ def device_time(ts: datetime | float | None, received: datetime) -> datetime:
     if ts is None:
         return received
     if isinstance(ts, datetime):
-        return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
+        return checked_time(ts, "ts")
     if not MIN_EPOCH <= ts <= MAX_EPOCH:
-        raise ParseError(f"`ts` must be epoch seconds between 2000 and 2100, got {ts!r} - at `$.ts`")
+        raise ParseError(
+            f"`ts` must be epoch seconds between 2000 and 2100, got {ts!r} - at `$.ts`"
+        )
     return datetime.fromtimestamp(ts, UTC)
+
+
+def checked_time(value: datetime, name: str) -> datetime:
+    """Naive means UTC. The same 2000-2100 window as epoch seconds: mixing naive and aware
+    datetimes breaks correlation, and years near 1 or 9999 overflow the database driver."""
+    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+    if not MIN_TIME <= aware <= MAX_TIME:
+        raise ParseError(
+            f"`{name}` must be between 2000 and 2100, got {value.isoformat()} - at `$.{name}`"
+        )
+    return aware
 
 
 def to_event(
@@ -98,7 +120,7 @@ def to_event(
         type=event_type(item.type),
         state=item.state,
         device_ts=device_time(item.ts, received),
-        received_ts=item.received or received,
+        received_ts=checked_time(item.received, "received") if item.received else received,
         value=item.value,
         source=item.source or source,
     )
