@@ -21,7 +21,7 @@ class DeadLetter:
     source: str
     reason: str
     origin_subject: str
-    # None where the raw body may carry identity fields (Frigate): then only the reason is kept.
+    # Never the raw body: it may carry identity fields. See summarise().
     body: bytes | None
 
 
@@ -32,6 +32,22 @@ class DeadLetterView(msgspec.Struct, frozen=True):
     reason: str
     origin_subject: str
     body: str | None
+
+
+def summarise(raw: bytes) -> bytes:
+    """What an operator needs to fix the sender, without values that could identify a person:
+    the size, and for a JSON object its top-level key names."""
+    summary: dict[str, object] = {"bytes": len(raw)}
+    try:
+        decoded = msgspec.json.decode(raw)
+    except (msgspec.DecodeError, RecursionError):
+        summary["json"] = False
+    else:
+        summary["json"] = True
+        summary["shape"] = type(decoded).__name__
+        if isinstance(decoded, dict):
+            summary["keys"] = sorted(str(k)[:64] for k in decoded)[:50]
+    return msgspec.json.encode(summary)
 
 
 async def publish(js: JetStreamContext, letters: list[DeadLetter]) -> None:

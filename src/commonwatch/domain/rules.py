@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
+
+Seconds = Annotated[float, msgspec.Meta(gt=0)]
+Steps = Annotated[int, msgspec.Meta(ge=0, le=4)]
 
 
 class IncidentType(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -27,19 +30,19 @@ class GroupRule(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     incident: str
     events: list[str]
     scope: Literal["building", "community"] = "building"
-    window_s: float = 120.0
+    window_s: Seconds = 120.0
     # Each further distinct device makes the incident this many priority steps more urgent.
-    raise_priority_per_device: int = 1
+    raise_priority_per_device: Steps = 1
 
 
 class EscalationRule(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """An incident still unacknowledged after_s seconds after opening is escalated."""
 
-    after_s: float
+    after_s: Seconds
     incident_types: list[str] = msgspec.field(default_factory=lambda: ["*"])
-    raise_priority: int = 1
-    repeat_every_s: float | None = None
-    max_level: int = 3
+    raise_priority: Steps = 1
+    repeat_every_s: Seconds | None = None
+    max_level: Annotated[int, msgspec.Meta(ge=1)] = 3
 
     def applies_to(self, incident_type: str) -> bool:
         return "*" in self.incident_types or incident_type in self.incident_types
@@ -48,7 +51,7 @@ class EscalationRule(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 class Rules(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     incident_types: dict[str, IncidentType]
     events: dict[str, EventMapping]
-    dedupe_window_s: float = 300.0
+    dedupe_window_s: Seconds = 300.0
     groups: list[GroupRule] = msgspec.field(default_factory=list)
     escalations: list[EscalationRule] = msgspec.field(default_factory=list)
 

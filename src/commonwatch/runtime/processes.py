@@ -15,10 +15,13 @@ from commonwatch.bus import relay
 from commonwatch.bus.streams import ensure_streams
 from commonwatch.domain.rules import Rules
 from commonwatch.handlers.escalation import fire_due_timers
+from commonwatch.handlers.retention import enforce_retention
 from commonwatch.runtime import worker
 from commonwatch.storage import db
 
 log = logging.getLogger(__name__)
+
+RETENTION_EVERY_S = 3600.0
 
 
 def stop_on_signals() -> asyncio.Event:
@@ -42,6 +45,19 @@ async def timers_loop(database_url: str, rules: Rules, stop: asyncio.Event) -> N
             if not fired:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=0.5)
+    finally:
+        await conn.close()
+
+
+async def retention_loop(database_url: str, stop: asyncio.Event) -> None:
+    conn = await db.connect(database_url)
+    try:
+        while not stop.is_set():
+            deleted = await enforce_retention(conn)
+            if any(deleted.values()):
+                log.info("retention deleted %s", deleted)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=RETENTION_EVERY_S)
     finally:
         await conn.close()
 
@@ -85,6 +101,9 @@ async def api_main(database_url: str, nats_url: str, rules: Rules, *, host: str,
         ),
         asyncio.create_task(
             _keep_running("timers", lambda: timers_loop(database_url, rules, stop), stop)
+        ),
+        asyncio.create_task(
+            _keep_running("retention", lambda: retention_loop(database_url, stop), stop)
         ),
     ]
     try:

@@ -18,7 +18,13 @@ from commonwatch.bus.streams import ensure_streams
 from commonwatch.domain.model import DeviceEvent
 from commonwatch.domain.rules import Rules
 from commonwatch.handlers.ingest import ingest_batch
-from commonwatch.ingest.native.parse import ParseError, decode_one, to_event
+from commonwatch.ingest.native.parse import (
+    ParseError,
+    check_ident,
+    decode_one,
+    to_event,
+    untrusted,
+)
 from commonwatch.storage import db, events
 
 log = logging.getLogger(__name__)
@@ -38,7 +44,12 @@ def parse_delivery(d: Delivery) -> DeviceEvent:
     if place is None:
         raise ParseError(f"subject {d.subject!r} is not commonwatch.events.<community>.<device>")
     community, device = place
+    check_ident(device, "device")
+    if community != "_":
+        check_ident(community, "community")
     item = decode_one(d.data)
+    if d.mqtt:
+        item = untrusted(item)
     received = datetime.fromtimestamp(d.stored_ns / 1e9, UTC)
     source = "mqtt" if d.mqtt else "bus"
     return to_event(
@@ -58,7 +69,8 @@ def parse_batch(deliveries: list[Delivery]) -> Parsed:
             event = parse_delivery(d)
         except ParseError as exc:
             source = "mqtt" if d.mqtt else "bus"
-            parsed.dead.append(deadletter.DeadLetter(source, exc.reason, d.subject, d.data))
+            summary = deadletter.summarise(d.data)
+            parsed.dead.append(deadletter.DeadLetter(source, exc.reason, d.subject, summary))
             continue
         parsed.events.append(event)
         parsed.seqs.append(d.stream_seq)

@@ -106,7 +106,8 @@ class Emission:
     value: float | None = None
 
 
-Kit = Mapping[str, Sequence[Device]]  # device kind -> the building's devices of that kind, in id order
+# Device kind -> the building's devices of that kind, in unit order.
+Kit = Mapping[str, Sequence[Device]]
 
 
 def kits(devices: Sequence[Device]) -> dict[str, Kit]:

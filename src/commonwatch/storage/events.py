@@ -66,6 +66,7 @@ async def insert_new(
 ) -> tuple[int, list[tuple[DeviceEvent, Place]]]:
     """(count inserted, the inserted non-info events with places), in receive order."""
     records = [_record(e, s) for e, s in zip(events, seqs, strict=True)]
+    await conn.execute(_TEMP)  # per session; a no-op after the first batch on a connection
     await conn.copy_records_to_table("incoming_events", records=records, columns=_COLUMNS)
     # The query always returns at least one row; `id` is NULL when no new event is notable.
     rows = await conn.fetch(_INSERT)

@@ -6,10 +6,13 @@ else a device sends (names, plates, free text) is dropped here and never reaches
 
 from __future__ import annotations
 
+import re
+
 from datetime import UTC, datetime
 from typing import Annotated, TypeVar
 
 import msgspec
+import msgspec.structs
 
 from commonwatch.domain.model import DeviceEvent, EventState
 from commonwatch.ingest.native.mapping import event_type
@@ -98,6 +101,23 @@ def checked_time(value: datetime, name: str) -> datetime:
             f"`{name}` must be between 2000 and 2100, got {value.isoformat()} - at `$.{name}`"
         )
     return aware
+
+
+_IDENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,127}$")
+
+
+def check_ident(value: str, name: str) -> str:
+    """Ids from a topic or path get the same check as ids in the body."""
+    if not _IDENT.match(value):
+        raise ParseError(f"`{name}` {value[:140]!r} must match {_IDENT.pattern}")
+    return value
+
+
+def untrusted(item: EventIn) -> EventIn:
+    """Devices may not set the fields only the platform's own HTTP ingest stamps."""
+    if item.received is None and item.source is None:
+        return item
+    return msgspec.structs.replace(item, received=None, source=None)
 
 
 def to_event(
