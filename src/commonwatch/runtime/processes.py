@@ -92,7 +92,15 @@ async def api_main(database_url: str, nats_url: str, rules: Rules, *, host: str,
 
     app = create_app(database_url=database_url, nats_url=nats_url, rules=rules)
     server = uvicorn.Server(
-        uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
+        uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            log_level="warning",
+            access_log=False,
+            # Open SSE streams never end on their own; don't let them hold shutdown hostage.
+            timeout_graceful_shutdown=3,
+        )
     )
     stop = asyncio.Event()
     jobs = [

@@ -7,7 +7,6 @@ else a device sends (names, plates, free text) is dropped here and never reaches
 from __future__ import annotations
 
 import re
-
 from datetime import UTC, datetime
 from typing import Annotated, TypeVar
 

@@ -1,0 +1,1 @@
+"""The HTTP API: app factory, routes per resource, schemas, and the one authentication check."""
