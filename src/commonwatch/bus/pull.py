@@ -39,7 +39,7 @@ def parse_ack_subject(reply: str) -> tuple[int, int, int]:
 
 
 class PullConsumer:
-    def __init__(self, nc: Client, stream: str, durable: str, *, batch: int = 1000) -> None:
+    def __init__(self, nc: Client, stream: str, durable: str, *, batch: int = 2000) -> None:
         self._nc = nc
         self._api = f"$JS.API.CONSUMER.MSG.NEXT.{stream}.{durable}"
         self.batch = batch

@@ -52,7 +52,7 @@ INGEST = ConsumerConfig(
     durable_name=subjects.INGEST_CONSUMER,
     ack_policy=AckPolicy.EXPLICIT,
     deliver_policy=DeliverPolicy.ALL,
-    ack_wait=30.0,
+    ack_wait=10.0,
     # We acknowledge after each batch commits; the default of 1,000 pending would stall batching.
     max_ack_pending=100_000,
     max_waiting=16,

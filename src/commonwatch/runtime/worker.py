@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -39,14 +40,21 @@ class Parsed:
     dead: list[deadletter.DeadLetter] = field(default_factory=list)
 
 
-def parse_delivery(d: Delivery) -> DeviceEvent:
-    place = subjects.parse_event_subject(d.subject)
+@functools.lru_cache(maxsize=65_536)
+def place_of(subject: str) -> tuple[str | None, str]:
+    """(community or None, device) from a subject; cached because devices repeat all day."""
+    place = subjects.parse_event_subject(subject)
     if place is None:
-        raise ParseError(f"subject {d.subject!r} is not commonwatch.events.<community>.<device>")
+        raise ParseError(f"subject {subject!r} is not commonwatch.events.<community>.<device>")
     community, device = place
     check_ident(device, "device")
-    if community != "_":
-        check_ident(community, "community")
+    if community == "_":
+        return None, device
+    return check_ident(community, "community"), device
+
+
+def parse_delivery(d: Delivery) -> DeviceEvent:
+    community, device = place_of(d.subject)
     item = decode_one(d.data)
     if d.mqtt:
         item = untrusted(item)
@@ -57,7 +65,7 @@ def parse_delivery(d: Delivery) -> DeviceEvent:
         fallback_id=f"js-{d.stream_seq}",
         received=received,
         device=device,
-        community=community if community != "_" else None,
+        community=community,
         source=source,
     )
 
@@ -90,16 +98,19 @@ class IngestWorker:
         await self.consumer.start()
 
     async def step(self, expires_s: float = 1.0) -> int:
+        """One batch, start to finish: fetch, parse, store, acknowledge."""
         deliveries = await self.consumer.fetch(expires_s=expires_s)
-        if not deliveries:
-            return 0
-        parsed = parse_batch(deliveries)
+        if deliveries:
+            await self._commit(deliveries, parse_batch(deliveries))
+        return len(deliveries)
+
+    async def _commit(self, deliveries: list[Delivery], parsed: Parsed) -> None:
         await deadletter.publish(self.js, parsed.dead)
         if parsed.events:
             await self._store(parsed)
+        # Only now, after COMMIT: a crash before this line means redelivery, never loss.
         await self.consumer.ack(deliveries)
         self.processed += len(deliveries)
-        return len(deliveries)
 
     async def _store(self, parsed: Parsed) -> None:
         try:
@@ -117,8 +128,30 @@ class IngestWorker:
                 await deadletter.publish(self.js, [letter])
 
     async def run(self, stop: asyncio.Event) -> None:
+        """Two stages: while one batch is in PostgreSQL, the next is fetched and parsed."""
+        ready: asyncio.Queue[tuple[list[Delivery], Parsed]] = asyncio.Queue(maxsize=1)
+        fetcher = asyncio.create_task(self._fetch_into(ready, stop))
+        try:
+            while not (stop.is_set() and ready.empty()):
+                try:
+                    deliveries, parsed = await asyncio.wait_for(ready.get(), timeout=0.5)
+                except TimeoutError:
+                    if fetcher.done():
+                        fetcher.result()  # re-raise what stopped the fetcher
+                        return
+                    continue
+                await self._commit(deliveries, parsed)
+        finally:
+            fetcher.cancel()
+            await asyncio.gather(fetcher, return_exceptions=True)
+
+    async def _fetch_into(
+        self, ready: asyncio.Queue[tuple[list[Delivery], Parsed]], stop: asyncio.Event
+    ) -> None:
         while not stop.is_set():
-            await self.step()
+            deliveries = await self.consumer.fetch(expires_s=1.0)
+            if deliveries:
+                await ready.put((deliveries, parse_batch(deliveries)))
 
 
 async def connect_nats(url: str, name: str) -> Client:

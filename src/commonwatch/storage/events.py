@@ -43,12 +43,6 @@ LEFT JOIN (
 ) AS x ON true
 """
 
-_TOUCH_DEVICES = """
-UPDATE devices d SET last_seen_at = t.seen
-FROM (SELECT device_id, max(received_ts) AS seen FROM incoming_events GROUP BY device_id) t
-WHERE d.id = t.device_id AND (d.last_seen_at IS NULL OR d.last_seen_at < t.seen)
-"""
-
 
 async def prepare(conn: asyncpg.Connection) -> None:
     await conn.execute(_TEMP)
@@ -73,7 +67,6 @@ async def insert_new(
     inserted = int(rows[0]["inserted"])
     notable = [_with_place(r) for r in rows if r["id"] is not None]
     notable.sort(key=lambda pair: (pair[0].received_ts, pair[0].id))
-    await conn.execute(_TOUCH_DEVICES)
     return inserted, notable
 
 

@@ -155,8 +155,9 @@ async def incident_detail(conn: Conn, incident_id: str, *, scope: str) -> Incide
 
 async def device_detail(conn: Conn, device_id: str, *, scope: str) -> DeviceDetail | None:
     row = await conn.fetchrow(
-        "SELECT id, kind, community_id, building_id, name, lat, lon, jpath, last_seen_at "
-        "FROM devices WHERE id = $1 AND ($2 = '' OR jpath <@ $2::ltree)",
+        "SELECT id, kind, community_id, building_id, name, lat, lon, jpath, "
+        "(SELECT max(received_ts) FROM events e WHERE e.device_id = d.id) AS last_seen_at "
+        "FROM devices d WHERE id = $1 AND ($2 = '' OR jpath <@ $2::ltree)",
         device_id,
         scope,
     )
