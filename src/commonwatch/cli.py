@@ -160,7 +160,16 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--json", type=Path, default=Path("bench-ingest.json"))
     ingest.add_argument("--quick", action="store_true", help="small run for a smoke test")
     ingest.set_defaults(func=cmd_bench_ingest)
+    for register in _extensions():
+        register(sub)
     return parser
+
+
+def _extensions() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]]:
+    """Subcommands that packages register themselves; dispatch goes last (it extends others)."""
+    from commonwatch import dispatch_cli
+
+    return [dispatch_cli.register]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -22,11 +22,12 @@ import commonwatch
 from commonwatch.api import provisioning
 from commonwatch.api.auth import TokenCache
 from commonwatch.api.deps import Resources
-from commonwatch.api.routes import events, incidents, ops, registry, stream
+from commonwatch.api.routes import dispatch, events, incidents, ops, registry, stream
 from commonwatch.api.schemas import Problem, json_response, openapi_components
 from commonwatch.bus.streams import ensure_streams
 from commonwatch.domain.model import IllegalTransition
 from commonwatch.domain.rules import Rules
+from commonwatch.handlers import dispatch as dispatching
 from commonwatch.handlers.incidents import IncidentNotFound
 from commonwatch.runtime.worker import connect_nats
 from commonwatch.storage import db
@@ -52,7 +53,8 @@ def create_app(
         summary="Community safety operations: events in, incidents out.",
         lifespan=lifespan,
     )
-    for router in (events.router, incidents.router, registry.router, stream.router):
+    routers = (events.router, incidents.router, registry.router, stream.router, dispatch.router)
+    for router in routers:
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(ops.dead_letters_router, prefix=API_PREFIX)
     app.include_router(ops.router)
@@ -120,6 +122,11 @@ STATUS_FOR: dict[type[Exception], int] = {
     provisioning.Conflict: status.HTTP_409_CONFLICT,
     provisioning.Rejected: status.HTTP_422_UNPROCESSABLE_CONTENT,
     provisioning.OutOfScope: status.HTTP_403_FORBIDDEN,
+    dispatching.UnitNotFound: status.HTTP_404_NOT_FOUND,
+    dispatching.Conflict: status.HTTP_409_CONFLICT,
+    dispatching.Refused: status.HTTP_409_CONFLICT,
+    dispatching.Rejected: status.HTTP_422_UNPROCESSABLE_CONTENT,
+    dispatching.OutOfScope: status.HTTP_403_FORBIDDEN,
 }
 UNAVAILABLE: tuple[type[Exception], ...] = (
     asyncpg.PostgresConnectionError,

@@ -15,7 +15,8 @@ from commonwatch.storage.incidents import Conn
 _CLAIM = """
 SELECT t.id, t.incident_id, t.kind, t.level, t.due_at, i.type, i.status, i.priority, i.jpath
 FROM timers t JOIN incidents i ON i.id = t.incident_id
-WHERE t.due_at <= $1 AND t.fired_at IS NULL AND t.cancelled_at IS NULL
+WHERE t.kind = 'escalate_unacknowledged'
+  AND t.due_at <= $1 AND t.fired_at IS NULL AND t.cancelled_at IS NULL
 ORDER BY t.due_at LIMIT $2
 FOR UPDATE OF t SKIP LOCKED
 """

@@ -11,6 +11,8 @@ PURGES: dict[str, tuple[str, ...]] = {
     "events": ("DELETE FROM events WHERE received_ts < $1",),
     "outbox": ("DELETE FROM outbox WHERE published_at IS NOT NULL AND created_at < $1",),
     "audit_log": ("DELETE FROM audit_log WHERE at < $1",),
+    "unit_status_log": ("DELETE FROM unit_status_log WHERE at < $1",),
+    "cad_history": ("DELETE FROM cad_calls WHERE received_at < $1",),
     "incidents": (
         "DELETE FROM incident_timeline t USING incidents i WHERE t.incident_id = i.id "
         "AND i.status IN ('resolved', 'closed') AND i.updated_at < $1",

@@ -7,6 +7,7 @@ import contextlib
 import logging
 import signal
 import threading
+from datetime import UTC, datetime
 from collections.abc import Awaitable, Callable
 
 import uvicorn
@@ -14,6 +15,7 @@ import uvicorn
 from commonwatch.bus import relay
 from commonwatch.bus.streams import ensure_streams
 from commonwatch.domain.rules import Rules
+from commonwatch.handlers.dispatch import fire_assignment_timers
 from commonwatch.handlers.escalation import fire_due_timers
 from commonwatch.handlers.retention import enforce_retention
 from commonwatch.runtime import worker
@@ -42,6 +44,7 @@ async def timers_loop(database_url: str, rules: Rules, stop: asyncio.Event) -> N
     try:
         while not stop.is_set():
             fired = await fire_due_timers(conn, rules=rules)
+            fired += await fire_assignment_timers(conn, now=datetime.now(UTC))
             if not fired:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=0.5)
