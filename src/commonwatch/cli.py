@@ -168,8 +168,9 @@ def build_parser() -> argparse.ArgumentParser:
 def _extensions() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]]:
     """Subcommands that packages register themselves; dispatch goes last (it extends others)."""
     from commonwatch import dispatch_cli
+    from commonwatch.ingest.bridge import cli as bridge_cli
 
-    return [dispatch_cli.register]
+    return [bridge_cli.register, dispatch_cli.register]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

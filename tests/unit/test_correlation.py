@@ -15,7 +15,8 @@ from commonwatch.domain.events import (
     IncidentResolved,
 )
 from commonwatch.domain.model import DeviceEvent, IncidentStatus
-from commonwatch.domain.rules import GroupRule, Rules
+from commonwatch.domain.rules import GroupRule, Rules, parse_rules
+from commonwatch.runtime.rules import default_rules_text
 from tests.unit.factories import (
     MAPLE_COURT,
     OAK_HOUSE,
@@ -216,9 +217,14 @@ def test_it_clears_the_device_on_restore_but_keeps_the_incident_open(default_rul
     assert cleared.id not in desk.outcome.event_incident
 
 
-def test_it_resolves_a_tamper_incident_when_the_device_is_restored(default_rules: Rules) -> None:
+def auto_resolving_rules() -> Rules:
+    mapping = 'tamper = { incident = "intrusion", auto_resolve_on_restore = true }'
+    return parse_rules(default_rules_text().replace("[events]\n", f"[events]\n{mapping}\n"))
+
+
+def test_it_resolves_an_incident_on_restore_when_a_rule_says_so() -> None:
     tampered, fixed = alarm("panel-2", "tamper", 0), restore("panel-2", "tamper", 90)
-    desk = Desk(default_rules).send_all([tampered, fixed])
+    desk = Desk(auto_resolving_rules()).send_all([tampered, fixed])
 
     assert desk.kinds()[-2:] == ["DeviceAlarmCleared", "IncidentResolved"]
     assert desk.outcome.events[-1] == IncidentResolved(
@@ -233,7 +239,7 @@ def test_it_resolves_a_tamper_incident_when_the_device_is_restored(default_rules
 
 
 def test_it_only_clears_the_device_when_a_restore_finds_no_incident(default_rules: Rules) -> None:
-    desk = Desk(default_rules).send(restore("panel-2", "tamper", 0))
+    desk = Desk(default_rules).send(restore("leak-2", "water_leak", 0))
     assert desk.kinds() == ["DeviceAlarmCleared"]
     assert desk.outcome.touched == {}
 
@@ -253,9 +259,9 @@ def test_it_does_nothing_for_event_types_the_rules_do_not_map(
     assert desk.outcome.event_incident == {}
 
 
-def test_it_never_adds_events_to_a_resolved_incident(default_rules: Rules) -> None:
+def test_it_never_adds_events_to_a_resolved_incident() -> None:
     again = alarm("panel-2", "tamper", 120)
-    desk = Desk(default_rules).send_all(
+    desk = Desk(auto_resolving_rules()).send_all(
         [alarm("panel-2", "tamper", 0), restore("panel-2", "tamper", 60), again]
     )
     assert desk.incident_of(again).id == "inc-2"

@@ -20,7 +20,7 @@ def test_it_parses_the_shipped_default_rules() -> None:
     rules = parse_rules(default_rules_text())
     assert rules.dedupe_window_s == 300
     assert rules.priority_of("fire") == 1
-    assert rules.priority_of("tamper") == 4
+    assert rules.priority_of("water_leak") == 3
 
 
 def test_it_maps_device_event_types_to_incident_types_in_the_default(default_rules: Rules) -> None:
@@ -30,9 +30,14 @@ def test_it_maps_device_event_types_to_incident_types_in_the_default(default_rul
     assert default_rules.mapping_for("heartbeat") is None
 
 
-def test_it_auto_resolves_only_tamper_on_restore_in_the_default(default_rules: Rules) -> None:
+def test_it_leaves_every_default_incident_for_people_to_close(default_rules: Rules) -> None:
     auto = {name for name, m in default_rules.events.items() if m.auto_resolve_on_restore}
-    assert auto == {"tamper"}
+    assert auto == set()
+
+
+def test_it_keeps_device_troubles_out_of_the_incident_queue(default_rules: Rules) -> None:
+    troubles = ("tamper", "low_battery", "battery_low", "device_offline", "communication_failure")
+    assert [t for t in troubles if default_rules.mapping_for(t)] == []
 
 
 def test_it_groups_fire_sensors_per_building_within_two_minutes(default_rules: Rules) -> None:

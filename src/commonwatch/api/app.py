@@ -22,7 +22,7 @@ import commonwatch
 from commonwatch.api import provisioning
 from commonwatch.api.auth import TokenCache
 from commonwatch.api.deps import Resources
-from commonwatch.api.routes import dispatch, events, incidents, ops, registry, stream
+from commonwatch.api.routes import dispatch, events, incidents, ops, registry, sources, stream
 from commonwatch.api.schemas import Problem, json_response, openapi_components
 from commonwatch.bus.streams import ensure_streams
 from commonwatch.domain.model import IllegalTransition
@@ -53,7 +53,15 @@ def create_app(
         summary="Community safety operations: events in, incidents out.",
         lifespan=lifespan,
     )
-    routers = (events.router, incidents.router, registry.router, stream.router, dispatch.router)
+    # sources before dispatch: /units/positions must win over /units/{unit_id}.
+    routers = (
+        events.router,
+        incidents.router,
+        registry.router,
+        stream.router,
+        sources.router,
+        dispatch.router,
+    )
     for router in routers:
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(ops.dead_letters_router, prefix=API_PREFIX)

@@ -13,6 +13,12 @@ PURGES: dict[str, tuple[str, ...]] = {
     "audit_log": ("DELETE FROM audit_log WHERE at < $1",),
     "unit_status_log": ("DELETE FROM unit_status_log WHERE at < $1",),
     "cad_history": ("DELETE FROM cad_calls WHERE received_at < $1",),
+    "unit_tracks": ("DELETE FROM unit_tracks WHERE at < $1",),
+    "evidence": (
+        "DELETE FROM evidence x WHERE x.created_at < $1 "
+        "AND NOT EXISTS (SELECT 1 FROM incidents i WHERE i.id = x.incident_id)",
+    ),
+    "maintenance_tickets": ("DELETE FROM maintenance_tickets WHERE closed_at < $1",),
     "incidents": (
         "DELETE FROM incident_timeline t USING incidents i WHERE t.incident_id = i.id "
         "AND i.status IN ('resolved', 'closed') AND i.updated_at < $1",

@@ -75,6 +75,7 @@ class Platform:
             Child(
                 "api", [*base, "api", "--http-host", s.http_host, "--http-port", str(s.http_port)]
             ),
+            Child("bridge", [*base, "bridge"]),
         ]
         if self.demo:
             sim = [*base, "simulate", "--mqtt-port", str(s.mqtt_port), "--rate", str(self.sim_rate)]

@@ -1,0 +1,68 @@
+"""Device health from every event on CW_EVENTS, whatever its source (bridge, SIA, HTTP), through
+a durable consumer of its own: health never slows the ingest worker down."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import asyncpg
+from nats.aio.client import Client
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+
+from commonwatch.bus import subjects
+from commonwatch.bus.pull import PullConsumer
+from commonwatch.domain.model import DeviceEvent
+from commonwatch.handlers import health
+from commonwatch.ingest.native.parse import ParseError
+from commonwatch.runtime.worker import parse_delivery
+
+log = logging.getLogger(__name__)
+
+CONSUMER = "health"
+
+CONFIG = ConsumerConfig(
+    durable_name=CONSUMER,
+    ack_policy=AckPolicy.EXPLICIT,
+    # A first start looks at what comes next, not at a week of history.
+    deliver_policy=DeliverPolicy.NEW,
+    ack_wait=30.0,
+    max_ack_pending=100_000,
+    max_waiting=4,
+    filter_subject=f"{subjects.EVENTS_PREFIX}.>",
+)
+
+
+async def ensure_consumer(js: JetStreamContext) -> None:
+    await js.add_consumer(subjects.EVENTS_STREAM, CONFIG)
+
+
+class HealthFeed:
+    def __init__(self, nc: Client, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+        self.consumer = PullConsumer(nc, subjects.EVENTS_STREAM, CONSUMER, batch=1000)
+
+    async def start(self) -> None:
+        await self.consumer.start()
+
+    async def step(self, expires_s: float = 1.0) -> int:
+        deliveries = await self.consumer.fetch(expires_s=expires_s)
+        if not deliveries:
+            return 0
+        events: list[DeviceEvent] = []
+        for d in deliveries:
+            try:
+                events.append(parse_delivery(d))
+            except ParseError:
+                continue  # the ingest worker dead-letters it; health has nothing to learn
+        signals = health.signals_from(events)
+        if signals:
+            async with self.pool.acquire() as conn:
+                await health.observe(conn, signals)
+        await self.consumer.ack(deliveries)
+        return len(deliveries)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            await self.step()

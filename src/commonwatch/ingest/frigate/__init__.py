@@ -1,0 +1,1 @@
+"""Frigate NVR over MQTT: detections, review items and availability (see README.md)."""

@@ -1,0 +1,1 @@
+"""Home Assistant alarm control panels over MQTT (see README.md)."""

@@ -1,0 +1,1 @@
+"""OwnTracks: positions of on-duty patrol and response units (see README.md)."""

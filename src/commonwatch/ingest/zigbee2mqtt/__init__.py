@@ -1,0 +1,1 @@
+"""Zigbee2MQTT: device state changes, availability and the bridge's own state (see README.md)."""
