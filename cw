@@ -28,7 +28,24 @@ bootstrap() {
   touch "$stamp"
 }
 
+# The console's front-end packages come from the npm registry at build time, never from the repo.
+build_console() {
+  local built="$here/src/commonwatch/web/dist/.built"
+  if [ -f "$built" ] && [ -z "$(find "$here/package-lock.json" "$here/src/commonwatch/web/src" \
+       "$here/src/commonwatch/web/static" "$here/src/commonwatch/web/build.mjs" -newer "$built" 2>/dev/null | head -n 1)" ]; then
+    return 0
+  fi
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "npm not found: the web console will not be built (the API works without it)." >&2
+    return 0
+  fi
+  echo "Building the web console (npm ci && npm run build)..." >&2
+  (cd "$here" && npm ci --no-audit --no-fund --loglevel=error >/dev/null && npm run --silent build >/dev/null)
+  touch "$built"
+}
+
 bootstrap
+build_console
 cmd="${1:-up}"
 case "$cmd" in
   test) shift; exec "$here/.ci/test" "$@" ;;

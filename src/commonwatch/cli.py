@@ -44,7 +44,7 @@ def cmd_up(ns: argparse.Namespace) -> int:
     from commonwatch.runtime.supervisor import Platform
     from commonwatch.runtime.up import up
 
-    return up(Platform(_settings(ns), demo=ns.demo, sim_rate=ns.sim_rate))
+    return up(Platform(_settings(ns), demo=ns.demo, sim_rate=ns.sim_rate, sia_port=ns.sia_port))
 
 
 def cmd_worker(ns: argparse.Namespace) -> int:
@@ -124,6 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     _ports(up, http=True, mqtt=True)
     up.add_argument("--nats-port", type=int, default=None, help="NATS client port (default 4222)")
     up.add_argument("--demo", action="store_true", help="seed a demo district and simulate it")
+    up.add_argument("--sia-port", type=int, default=None, help="SIA DC-09 TCP+UDP port (8125)")
     up.add_argument("--sim-rate", type=float, default=20.0, help="demo background events/s")
     up.set_defaults(func=cmd_up)
 
@@ -160,6 +161,11 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--json", type=Path, default=Path("bench-ingest.json"))
     ingest.add_argument("--quick", action="store_true", help="small run for a smoke test")
     ingest.set_defaults(func=cmd_bench_ingest)
+    from commonwatch.ingest.sia.cli import add_bench as add_sia_bench
+    from commonwatch.web.bench import add_bench as add_console_bench
+
+    add_console_bench(bench_sub)
+    add_sia_bench(bench_sub)
     for register in _extensions():
         register(sub)
     return parser
@@ -169,8 +175,9 @@ def _extensions() -> list[Callable[[argparse._SubParsersAction[argparse.Argument
     """Subcommands that packages register themselves; dispatch goes last (it extends others)."""
     from commonwatch import dispatch_cli
     from commonwatch.ingest.bridge import cli as bridge_cli
+    from commonwatch.ingest.sia import cli as sia_cli
 
-    return [bridge_cli.register, dispatch_cli.register]
+    return [bridge_cli.register, sia_cli.register, dispatch_cli.register]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -46,7 +46,7 @@ def start_platform(
     args = [
         sys.executable, "-m", "commonwatch", "up", "--data-dir", str(data_dir),
         "--http-port", str(http_port), "--mqtt-port", str(mqtt_port),
-        "--nats-port", str(nats_port), *extra,
+        "--nats-port", str(nats_port), "--sia-port", str(free_port()), *extra,
     ]  # fmt: skip
     env = {**os.environ, "COMMONWATCH_ADMIN_TOKEN": ADMIN_TOKEN}
     env.pop("COMMONWATCH_DATABASE_URL", None)

@@ -53,12 +53,12 @@ async def test_it_filters_the_queue_by_status_type_priority_and_time(
     leak = await scene.alarm(
         await scene.device(community), "water_leak", at=t0 + timedelta(minutes=1)
     )
-    tamper = await scene.alarm(
-        await scene.device(community), "tamper", at=t0 + timedelta(minutes=2)
+    intrusion = await scene.alarm(
+        await scene.device(community), "intrusion", at=t0 + timedelta(minutes=2)
     )
     ack = await operator_client.post(f"{API}/{leak}/acknowledge")
     assert ack.status_code == 200
-    done = await operator_client.post(f"{API}/{tamper}/resolve", json={"reason": "test"})
+    done = await operator_client.post(f"{API}/{intrusion}/resolve", json={"reason": "test"})
     assert done.status_code == 200
 
     async def ids(**params: object) -> set[object]:
@@ -66,12 +66,12 @@ async def test_it_filters_the_queue_by_status_type_priority_and_time(
 
     assert await ids(status="new") == {fire}
     assert await ids(status="new,acknowledged") == {fire, leak}
-    assert await ids(status=["new", "resolved"]) == {fire, tamper}
+    assert await ids(status=["new", "resolved"]) == {fire, intrusion}
     assert await ids(open="true") == {fire, leak}
-    assert await ids(open="false") == {tamper}
+    assert await ids(open="false") == {intrusion}
     assert await ids(type="fire") == {fire}
-    assert await ids(priority="3,4") == {leak, tamper}
-    assert await ids(since=(t0 + timedelta(seconds=30)).isoformat()) == {leak, tamper}
+    assert await ids(priority="2,3") == {leak, intrusion}
+    assert await ids(since=(t0 + timedelta(seconds=30)).isoformat()) == {leak, intrusion}
 
 
 async def test_it_filters_by_jurisdiction_subtree(

@@ -22,7 +22,18 @@ import commonwatch
 from commonwatch.api import provisioning
 from commonwatch.api.auth import TokenCache
 from commonwatch.api.deps import Resources
-from commonwatch.api.routes import dispatch, events, incidents, ops, registry, sources, stream
+from commonwatch.api.routes import (
+    console,
+    dispatch,
+    events,
+    incidents,
+    ops,
+    registry,
+    session,
+    sia,
+    sources,
+    stream,
+)
 from commonwatch.api.schemas import Problem, json_response, openapi_components
 from commonwatch.bus.streams import ensure_streams
 from commonwatch.domain.model import IllegalTransition
@@ -61,11 +72,15 @@ def create_app(
         stream.router,
         sources.router,
         dispatch.router,
+        session.router,
+        console.router,
+        sia.router,
     )
     for router in routers:
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(ops.dead_letters_router, prefix=API_PREFIX)
     app.include_router(ops.router)
+    app.include_router(console.shell_router)
     _add_error_handlers(app)
     app.add_middleware(CatchAll)
     app.openapi = _openapi(app)  # type: ignore[method-assign]

@@ -1,4 +1,5 @@
-"""Bearer tokens: hashed, looked up once, remembered briefly so that ingest stays fast."""
+"""Bearer tokens and session cookies: hashed, looked up once, remembered briefly so that ingest
+stays fast."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from dataclasses import dataclass, field
 
 import asyncpg
 
-from commonwatch.handlers.accounts import hash_token
+from commonwatch.handlers.accounts import hash_token, session_hash
 from commonwatch.storage import accounts
 from commonwatch.storage.accounts import Principal
 
@@ -34,6 +35,9 @@ class TokenCache:
             return None
         return principal
 
+    def drop(self, token_hash: bytes) -> None:
+        self._entries.pop(token_hash, None)
+
     def put(self, token_hash: bytes, principal: Principal) -> None:
         if len(self._entries) >= MAX_ENTRIES:
             self._entries.clear()
@@ -49,6 +53,21 @@ async def principal_for_token(
         return cached
     async with pool.acquire() as conn:
         principal = await accounts.principal_for(conn, token_hash)
+    if principal is not None and cache.ttl_s > 0:
+        cache.put(token_hash, principal)
+    return principal
+
+
+async def principal_for_session(
+    pool: asyncpg.Pool, cache: TokenCache, token: str
+) -> Principal | None:
+    """The account behind a browser session cookie; sign-out drops it from this cache at once."""
+    token_hash = session_hash(token)
+    cached = cache.get(token_hash)
+    if cached is not None:
+        return cached
+    async with pool.acquire() as conn:
+        principal = await accounts.principal_for_session(conn, token_hash)
     if principal is not None and cache.ttl_s > 0:
         cache.put(token_hash, principal)
     return principal

@@ -1,7 +1,8 @@
 """Request dependencies: the shared resources, a database connection, and who is calling.
 
 Authentication and the role check live here and nowhere else: a route states what it needs by
-the type of its principal parameter (Reader, Operator, Ingestor, Admin).
+the type of its principal parameter (Reader, Operator, Ingestor, Admin). A caller proves who it
+is with a bearer token or, from the console in a browser, with the session cookie.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from nats.aio.client import Client
 from nats.js import JetStreamContext
 
-from commonwatch.api.auth import TokenCache, principal_for_token
+from commonwatch.api.auth import TokenCache, principal_for_session, principal_for_token
 from commonwatch.domain.rules import Rules
 from commonwatch.storage.accounts import Principal, Role
 
@@ -73,10 +74,37 @@ def _unauthorized(reason: str) -> HTTPException:
     )
 
 
+SESSION_COOKIE = "cw_session"
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _same_origin(request: Request) -> bool:
+    """A cookie rides along on cross-site requests in old browsers; SameSite=Strict is the main
+    guard, and a changing request whose Origin names another site is refused as well."""
+    origin = request.headers.get("origin")
+    if request.method in _SAFE_METHODS or origin is None:
+        return True
+    return origin.split("://", 1)[-1] == request.headers.get("host", "")
+
+
+async def _from_session(request: Request, res: Resources, token: str) -> Principal:
+    if not _same_origin(request):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail="cross-site request refused")
+    principal = await principal_for_session(res.pool, res.tokens, token)
+    if principal is None:
+        raise _unauthorized("session expired or signed out: sign in again")
+    return principal
+
+
 async def authenticate(
-    res: Res, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+    request: Request,
+    res: Res,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     if credentials is None or not credentials.credentials:
+        cookie = request.cookies.get(SESSION_COOKIE)
+        if cookie:
+            return await _from_session(request, res, cookie)
         raise _unauthorized("missing bearer token: send 'Authorization: Bearer <token>'")
     principal = await principal_for_token(res.pool, res.tokens, credentials.credentials)
     if principal is None:

@@ -17,8 +17,9 @@ from commonwatch.domain.events import (
     NoteAdded,
 )
 from commonwatch.domain.model import Incident, IncidentStatus, Resolution, check_transition
+from commonwatch.domain.sop import require_complete
 from commonwatch.handlers.accounts import in_scope
-from commonwatch.storage import incidents, outbox
+from commonwatch.storage import checklists, incidents, outbox
 from commonwatch.storage.accounts import Principal
 from commonwatch.storage.incidents import Conn
 
@@ -73,6 +74,11 @@ async def resolve(
     async with conn.transaction():
         incident = await _locked(conn, cmd.incident_id, by)
         check_transition(incident.status, IncidentStatus.RESOLVED)
+        # The SOP's required steps gate resolving; ChecklistIncomplete is an IllegalTransition.
+        require_complete(
+            checklists.procedures(), incident.type, await checklists.progress(conn, incident.id),
+            resolution=cmd.resolution.value,
+        )  # fmt: skip
         await incidents.set_status(
             conn, incident.id, IncidentStatus.RESOLVED, at=when, resolution=cmd.resolution
         )

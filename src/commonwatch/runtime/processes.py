@@ -7,8 +7,8 @@ import contextlib
 import logging
 import signal
 import threading
-from datetime import UTC, datetime
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 
 import uvicorn
 

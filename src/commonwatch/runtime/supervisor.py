@@ -36,6 +36,7 @@ class Platform:
     settings: Settings
     demo: bool = False
     sim_rate: float = 20.0
+    sia_port: int | None = None
     pg: EmbeddedPostgres | None = None
     nats: EmbeddedNats | None = None
     children: list[Child] = field(default_factory=list)
@@ -76,6 +77,7 @@ class Platform:
                 "api", [*base, "api", "--http-host", s.http_host, "--http-port", str(s.http_port)]
             ),
             Child("bridge", [*base, "bridge"]),
+            Child("sia", [*base, "sia-receiver", "--sia-port", str(self.sia_port or 8125)]),
         ]
         if self.demo:
             sim = [*base, "simulate", "--mqtt-port", str(s.mqtt_port), "--rate", str(self.sim_rate)]
@@ -155,10 +157,10 @@ def read_endpoints(data_dir: Path) -> dict[str, str] | None:
     return data
 
 
-async def prepare(settings: Settings) -> str | None:
-    """Schema, streams and the first admin; returns a newly generated admin token, if any."""
+async def prepare(settings: Settings) -> tuple[str | None, str | None]:
+    """Schema, streams and the first admin; returns a newly generated token and password."""
     from commonwatch.bus.streams import ensure_streams
-    from commonwatch.handlers.accounts import ensure_admin
+    from commonwatch.handlers.accounts import ensure_admin, ensure_admin_password
     from commonwatch.runtime.worker import connect_nats
     from commonwatch.storage import db
 
@@ -171,6 +173,8 @@ async def prepare(settings: Settings) -> str | None:
         await nc.close()
     conn = await db.connect(settings.database_url)
     try:
-        return await ensure_admin(conn, token=settings.admin_token)
+        token = await ensure_admin(conn, token=settings.admin_token)
+        chosen = os.environ.get("COMMONWATCH_ADMIN_PASSWORD") or None
+        return token, await ensure_admin_password(conn, password=chosen)
     finally:
         await conn.close()

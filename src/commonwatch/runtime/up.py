@@ -17,11 +17,12 @@ from commonwatch.storage import db
 console = Console(stderr=True)
 
 
-def banner(platform: Platform, admin_token: str | None) -> None:
+def banner(platform: Platform, admin_token: str | None, admin_password: str | None) -> None:
     s = platform.settings
     where = "embedded" if platform.pg else "external"
     console.print(f"[bold]Commonwatch[/] is up   data: {s.data_dir}")
-    console.print(f"  HTTP API    http://{s.http_host}:{s.http_port}   (OpenAPI: /docs)")
+    console.print(f"  Console     http://{s.http_host}:{s.http_port}/   (sign in as admin)")
+    console.print(f"  HTTP API    http://{s.http_host}:{s.http_port}/api/v1   (OpenAPI: /docs)")
     topic = "commonwatch/events/<community>/<device>"
     console.print(f"  MQTT        mqtt://127.0.0.1:{s.mqtt_port}   topic {topic}")
     console.print(
@@ -31,6 +32,10 @@ def banner(platform: Platform, admin_token: str | None) -> None:
     console.print(f"  Logs        {s.log_dir}")
     if admin_token:
         console.print(f"  [bold yellow]Admin token (shown once):[/] {admin_token}")
+    if admin_password:
+        console.print(
+            f"  [bold yellow]Admin password for the console (shown once):[/] {admin_password}"
+        )
     if platform.demo:
         console.print("  Demo district: Campo Grande / Centro, simulator publishing over MQTT")
     console.print("Press Ctrl-C to stop.")
@@ -69,11 +74,11 @@ async def run_up(platform: Platform) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    token = await prepare(platform.settings)
+    token, password = await prepare(platform.settings)
     platform.plan_children()
     for child in platform.children:
         platform.spawn(child)
-    banner(platform, token)
+    banner(platform, token, password)
     await watch(platform, stop)
 
 

@@ -1,0 +1,1 @@
+"""Benchmarks of the real pipeline, on embedded servers, that write their figures as JSON."""
