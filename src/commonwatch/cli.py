@@ -161,11 +161,13 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--json", type=Path, default=Path("bench-ingest.json"))
     ingest.add_argument("--quick", action="store_true", help="small run for a smoke test")
     ingest.set_defaults(func=cmd_bench_ingest)
+    from commonwatch.bench.dispatch import add_bench as add_dispatch_bench
     from commonwatch.ingest.sia.cli import add_bench as add_sia_bench
     from commonwatch.web.bench import add_bench as add_console_bench
 
     add_console_bench(bench_sub)
     add_sia_bench(bench_sub)
+    add_dispatch_bench(bench_sub)
     for register in _extensions():
         register(sub)
     return parser
@@ -176,8 +178,16 @@ def _extensions() -> list[Callable[[argparse._SubParsersAction[argparse.Argument
     from commonwatch import dispatch_cli
     from commonwatch.ingest.bridge import cli as bridge_cli
     from commonwatch.ingest.sia import cli as sia_cli
+    from commonwatch.planning import cli as planning_cli
+    from commonwatch.routing import cli as routing_cli
 
-    return [bridge_cli.register, sia_cli.register, dispatch_cli.register]
+    return [
+        bridge_cli.register,
+        sia_cli.register,
+        routing_cli.register,
+        planning_cli.register,
+        dispatch_cli.register,
+    ]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

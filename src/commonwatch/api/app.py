@@ -29,6 +29,7 @@ from commonwatch.api.routes import (
     incidents,
     ops,
     registry,
+    routing,
     session,
     sia,
     sources,
@@ -75,6 +76,7 @@ def create_app(
         session.router,
         console.router,
         sia.router,
+        routing.router,
     )
     for router in routers:
         app.include_router(router, prefix=API_PREFIX)
