@@ -362,3 +362,18 @@ async def test_it_announces_a_status_change_off_any_incident_on_the_units_subjec
         None,
     )
     assert row["jpath"].startswith(town.district)
+
+
+async def test_it_announces_each_position_so_the_map_moves_the_unit(
+    town: Town, pg: asyncpg.Connection
+) -> None:
+    unit = await town.unit(await town.station(), "patrol_car")
+    await town.place(unit, 22.501, 114.011)
+    rows = await pg.fetch(
+        "SELECT payload FROM outbox WHERE subject = $1 ORDER BY id",
+        f"commonwatch.changes.unit.{unit}",
+    )
+    moves = [msgspec.json.decode(bytes(r["payload"])) for r in rows]
+    assert [(m["kind"], m["lat"], m["lon"]) for m in moves] == [
+        ("UnitPositionReported", 22.501, 114.011)
+    ]

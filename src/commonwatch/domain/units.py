@@ -277,6 +277,14 @@ class UnitStatusChanged(DomainEvent, frozen=True, tag=True):
     incident_id: str | None = None
 
 
+class UnitPositionReported(DomainEvent, frozen=True, tag=True):
+    """An on-duty unit's position: what the console's map moves the unit with."""
+
+    unit_id: str
+    lat: float
+    lon: float
+
+
 class UnitArrived(DomainEvent, frozen=True, tag=True):
     incident_id: str
     unit_id: str

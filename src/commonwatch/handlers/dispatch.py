@@ -26,7 +26,15 @@ from commonwatch.domain.events import DomainEvent
 from commonwatch.domain.intervals import IntervalReport, build_report
 from commonwatch.domain.model import IllegalTransition, Incident, IncidentStatus, check_transition
 from commonwatch.domain.travel import StraightLine, TravelTimes
-from commonwatch.domain.units import DispatchRules, Position, Shift, Station, Unit, UnitStatus
+from commonwatch.domain.units import (
+    DispatchRules,
+    Position,
+    Shift,
+    Station,
+    Unit,
+    UnitPositionReported,
+    UnitStatus,
+)
 from commonwatch.handlers.accounts import in_scope
 from commonwatch.handlers.incidents import IncidentNotFound
 from commonwatch.storage import dispatch as store
@@ -310,6 +318,9 @@ async def report_position(
     async with conn.transaction():
         unit = await _unit(conn, unit_id, by, fix.at, lock=True)
         stored = await store.upsert_position(conn, unit, fix, speed_kmh=speed_kmh)
+        if stored:
+            moved = UnitPositionReported(at=fix.at, unit_id=unit.id, lat=fix.lat, lon=fix.lon)
+            await outbox.append(conn, [moved], {}, default_jpath=unit.jpath)
         if not stored or unit.status not in (UnitStatus.DISPATCHED, UnitStatus.EN_ROUTE):
             return PositionOutcome(unit.id, stored)
         arrival = await _arrival(conn, unit, fix, dispatch.rules.settings.arrival_radius_m)

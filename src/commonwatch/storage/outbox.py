@@ -17,6 +17,9 @@ from commonwatch.storage.incidents import Conn
 def subject_for(event: DomainEvent) -> str:
     if isinstance(event, DeviceAlarmRaised | DeviceAlarmCleared):
         return change_subject("device", event.device_id)
+    unit_id = getattr(event, "unit_id", None)
+    if event.incident_ref is None and isinstance(unit_id, str):
+        return change_subject("unit", unit_id)
     return change_subject("incident", event.incident_ref or "none")
 
 
