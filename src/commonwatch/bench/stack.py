@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -29,6 +28,7 @@ from commonwatch.runtime.embedded import (
     die_with_parent,
     free_port,
     nats_server_binary,
+    stop_process,
 )
 from commonwatch.storage import db, registry
 
@@ -64,14 +64,7 @@ class WorkerProcess:
 
     def stop(self, timeout_s: float = 15.0) -> None:
         proc, self.proc = self.proc, None
-        if proc is None or proc.poll() is not None:
-            return
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout_s)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc, timeout_s)
 
 
 @dataclass

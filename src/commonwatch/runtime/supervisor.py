@@ -6,7 +6,6 @@ import fcntl
 import json
 import logging
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -15,7 +14,12 @@ from pathlib import Path
 from typing import IO
 
 from commonwatch.runtime.config import Settings, child_env
-from commonwatch.runtime.embedded import EmbeddedNats, EmbeddedPostgres, die_with_parent
+from commonwatch.runtime.embedded import (
+    EmbeddedNats,
+    EmbeddedPostgres,
+    die_with_parent,
+    stop_process,
+)
 
 log = logging.getLogger(__name__)
 
@@ -113,14 +117,8 @@ class Platform:
         return notes
 
     def stop_children(self, timeout_s: float = 15.0) -> None:
-        for child in reversed(self.children):  # simulator, then api, then worker
-            if child.proc and child.proc.poll() is None:
-                child.proc.send_signal(signal.SIGTERM)
-                try:
-                    child.proc.wait(timeout_s)
-                except subprocess.TimeoutExpired:
-                    child.proc.kill()
-                    child.proc.wait()
+        for child in reversed(self.children):  # simulator, receivers, api, then worker
+            stop_process(child.proc, timeout_s)
 
     def stop_servers(self) -> None:
         if self.nats:
