@@ -55,6 +55,7 @@ from commonwatch.storage import db
 
 QUICK_EVENTS = 20_000
 RAW_EVENTS_MAX = 100_000
+QUICK_RAW_EVENTS = 10_000
 PHASE_ORDER = [
     "raw_limits.postgres_copy",
     "raw_limits.jetstream",
@@ -95,7 +96,7 @@ class BenchConfig:
 
     @property
     def raw_events(self) -> int:
-        return min(self.events, RAW_EVENTS_MAX)
+        return min(self.events, QUICK_RAW_EVENTS if self.quick else RAW_EVENTS_MAX)
 
 
 def code_revision() -> str:
