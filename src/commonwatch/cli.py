@@ -49,8 +49,8 @@ def cmd_up(ns: argparse.Namespace) -> int:
 
 def cmd_worker(ns: argparse.Namespace) -> int:
     from commonwatch.runtime import logs
-    from commonwatch.runtime.processes import worker_main
     from commonwatch.runtime.rules import load_rules
+    from commonwatch.runtime.worker import main as worker_main
 
     settings = _settings(ns)
     logs.setup("worker", None)
@@ -94,12 +94,6 @@ def cmd_migrate(ns: argparse.Namespace) -> int:
     from commonwatch.runtime.tools import run_migrations
 
     return asyncio.run(run_migrations(_settings(ns)))
-
-
-def cmd_bench_ingest(ns: argparse.Namespace) -> int:
-    from commonwatch.bench.ingest import main as bench_main
-
-    return bench_main(ns)
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -153,21 +147,11 @@ def build_parser() -> argparse.ArgumentParser:
     _common(mig)
     mig.set_defaults(func=cmd_migrate)
 
+    from commonwatch.bench import cli as bench_cli
+
     bench = sub.add_parser("bench", help="benchmarks that write JSON")
     bench_sub = bench.add_subparsers(dest="bench", required=True)
-    ingest = bench_sub.add_parser("ingest", help="MQTT -> JetStream -> incidents, end to end")
-    _common(ingest)
-    ingest.add_argument("--events", type=int, default=200_000)
-    ingest.add_argument("--json", type=Path, default=Path("bench-ingest.json"))
-    ingest.add_argument("--quick", action="store_true", help="small run for a smoke test")
-    ingest.set_defaults(func=cmd_bench_ingest)
-    from commonwatch.bench.dispatch import add_bench as add_dispatch_bench
-    from commonwatch.ingest.sia.cli import add_bench as add_sia_bench
-    from commonwatch.web.bench import add_bench as add_console_bench
-
-    add_console_bench(bench_sub)
-    add_sia_bench(bench_sub)
-    add_dispatch_bench(bench_sub)
+    bench_cli.register(bench_sub)
     for register in _extensions():
         register(sub)
     return parser

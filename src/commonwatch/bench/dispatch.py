@@ -35,7 +35,6 @@ from commonwatch.routing.network import RoadNetwork
 from commonwatch.routing.synthetic import grid_network
 from commonwatch.routing.times import NetworkTravelTimes
 
-OSM_DIR = Path(__file__).resolve().parents[3] / "tests" / "fixtures" / "osm"
 EXTRACTS = ("monaco", "campo-grande")
 UNITS = 500
 COVER_SECONDS = 240.0  # NFPA 1710 first-engine travel time
@@ -282,15 +281,3 @@ def main(ns: argparse.Namespace) -> int:
     console.print(_table(doc))
     console.print(f"wrote {cfg.json_path}")
     return 0
-
-
-def add_bench(bench_sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = bench_sub.add_parser("dispatch", help="road network import, travel-time latency, planner")
-    p.add_argument("--json", type=Path, default=Path("bench-dispatch.json"))
-    p.add_argument("--queries", type=int, default=200, help="recommendations per network")
-    p.add_argument("--osm-dir", type=Path, default=OSM_DIR, help="where the .osm.pbf extracts are")
-    p.add_argument("--data-dir", type=Path, help="keep imported networks here (default: temporary)")
-    p.add_argument(
-        "--quick", action="store_true", help="20,000-node grid, 30 queries: a smoke test"
-    )
-    p.set_defaults(func=main)

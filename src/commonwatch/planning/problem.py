@@ -3,23 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 
 import numpy as np
 from numpy.typing import NDArray
 
+from commonwatch.planning.kinds import Method, Objective
+
+__all__ = ["Instance", "Matrix", "Method", "Objective", "Solution", "Vector"]
+
 Matrix = NDArray[np.float64]
 Vector = NDArray[np.float64]
-
-
-class Objective(StrEnum):
-    MEDIAN = "median"  # p-median: least demand-weighted travel time to the nearest post
-    COVERAGE = "coverage"  # maximal covering (Church & ReVelle 1974): most demand within the radius
-
-
-class Method(StrEnum):
-    EXACT = "exact"  # MIP with HiGHS; gap from its dual bound
-    HEURISTIC = "heuristic"  # greedy + interchange; gap from a Lagrangian (= LP) bound
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,4 @@
-"""Entry points of the platform's own processes: worker, api (with relay and timers), simulator."""
+"""Entry points of the api process (HTTP, outbox relay, timers, retention) and the simulator."""
 
 from __future__ import annotations
 
@@ -24,19 +24,6 @@ from commonwatch.storage import db
 log = logging.getLogger(__name__)
 
 RETENTION_EVERY_S = 3600.0
-
-
-def stop_on_signals() -> asyncio.Event:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    return stop
-
-
-async def worker_main(database_url: str, nats_url: str, rules: Rules) -> None:
-    await db.migrate(database_url)
-    await worker.run(database_url, nats_url, rules, stop_on_signals())
 
 
 async def timers_loop(database_url: str, rules: Rules, stop: asyncio.Event) -> None:

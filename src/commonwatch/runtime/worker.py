@@ -26,6 +26,7 @@ from commonwatch.ingest.native.parse import (
     to_event,
     untrusted,
 )
+from commonwatch.runtime.signals import stop_on_signals
 from commonwatch.storage import db, events
 
 log = logging.getLogger(__name__)
@@ -173,3 +174,9 @@ async def run(database_url: str, nats_url: str, rules: Rules, stop: asyncio.Even
     finally:
         await conn.close()
         await nc.drain()
+
+
+async def main(database_url: str, nats_url: str, rules: Rules) -> None:
+    """The `commonwatch worker` process: migrate, then consume until SIGINT/SIGTERM."""
+    await db.migrate(database_url)
+    await run(database_url, nats_url, rules, stop_on_signals())

@@ -50,18 +50,6 @@ new PerformanceObserver((list) => {
 """
 
 
-def add_bench(bench_sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = bench_sub.add_parser("console", help="the operations console in a browser, under load")
-    p.add_argument("--json", type=Path, default=Path("bench-console.json"))
-    p.add_argument("--incidents", type=int, default=5000)
-    p.add_argument("--units", type=int, default=500)
-    p.add_argument("--seconds", type=float, default=20.0, help="how long changes stream")
-    p.add_argument("--moves", type=float, default=250.0, help="unit moves per second")
-    p.add_argument("--events", type=float, default=10.0, help="background events per second")
-    p.add_argument("--quick", action="store_true", help="a short, small run for a smoke test")
-    p.set_defaults(func=main)
-
-
 def chromium() -> str:
     found = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
     if not Path(found).exists():

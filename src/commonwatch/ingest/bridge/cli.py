@@ -10,7 +10,7 @@ from pathlib import Path
 def cmd_bridge(ns: argparse.Namespace) -> int:
     from commonwatch.ingest.bridge.service import main_bridge
     from commonwatch.runtime import config, logs
-    from commonwatch.runtime.processes import stop_on_signals
+    from commonwatch.runtime.signals import stop_on_signals
 
     settings = config.from_env(getattr(ns, "data_dir", None))
     logs.setup("bridge", None)
