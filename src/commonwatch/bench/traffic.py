@@ -96,11 +96,19 @@ def body(event_id: str, kind: str, state: str, ts: float) -> bytes:
     return f'{{"id":"{event_id}","type":"{kind}","state":"{state}","ts":{ts:.6f}}}'.encode()
 
 
+def indexed_messages(
+    prefix: str, count: int, *, seed: int, targets: int
+) -> Iterator[tuple[int, bytes]]:
+    """(device index, body) for `count` events with ids `<prefix><n>`, stamped when made."""
+    mix = Mix(seed, targets)
+    for n in range(count):
+        device, kind, state = mix.next()
+        yield device, body(f"{prefix}{n}", kind, state, time.time())
+
+
 def messages(
     prefix: str, count: int, *, seed: int, targets: list[str]
 ) -> Iterator[tuple[str, bytes]]:
     """(subject or topic, body) for `count` events with ids `<prefix><n>`, stamped when made."""
-    mix = Mix(seed, len(targets))
-    for n in range(count):
-        device, kind, state = mix.next()
-        yield targets[device], body(f"{prefix}{n}", kind, state, time.time())
+    for device, data in indexed_messages(prefix, count, seed=seed, targets=len(targets)):
+        yield targets[device], data
