@@ -13,11 +13,9 @@ from multiprocessing.synchronize import Event as MpEvent
 
 import asyncpg
 import msgspec
-import nats
-from nats.aio.msg import Msg
 
-from commonwatch.bench.lean import RawPull
-from commonwatch.bus.pull import PullConsumer
+from commonwatch.bus.pull import Delivery
+from commonwatch.bus.wire import WireConsumer
 from commonwatch.runtime.embedded import die_with_parent
 
 STREAM = "BENCH_BARE"
@@ -26,7 +24,7 @@ TOPIC_ROOT = "bench/bare"
 DURABLE = "bare"
 TABLE = "bench_bare"
 # The worker's batch size, so that both pay the same per-batch costs.
-BATCH: int = inspect.signature(PullConsumer).parameters["batch"].default
+BATCH: int = inspect.signature(WireConsumer).parameters["batch"].default
 
 COLUMNS = (
     "id", "device_id", "community_id", "type", "state", "source", "device_ts", "received_ts",
@@ -44,7 +42,7 @@ class BareEvent(msgspec.Struct, frozen=True):
 _decode = msgspec.json.Decoder(BareEvent).decode
 
 
-def record(msg: Msg, received: datetime) -> tuple[object, ...]:
+def record(msg: Delivery, received: datetime) -> tuple[object, ...]:
     _, _, community, device = msg.subject.split(".")
     event = _decode(msg.data)
     device_ts = datetime.fromtimestamp(event.ts, UTC)
@@ -66,20 +64,19 @@ async def store(conn: asyncpg.Connection, records: list[tuple[object, ...]]) -> 
 
 
 async def consume(database_url: str, nats_url: str, stop: MpEvent) -> None:
-    nc = await nats.connect(nats_url, name="bench-bare", pending_size=64 << 20)
     conn = await asyncpg.connect(database_url)
+    pull = WireConsumer(nats_url, STREAM, DURABLE, batch=BATCH, name="bench-bare")
     try:
-        pull = RawPull(nc, STREAM, DURABLE, BATCH)
         await pull.start()
         while not stop.is_set():
             msgs = await pull.fetch(expires_s=0.5)
             if msgs:
                 received = datetime.now(UTC)
                 await store(conn, [record(m, received) for m in msgs])
-                await pull.ack_each(msgs)
+                await pull.ack(msgs)
     finally:
+        await pull.close()
         await conn.close()
-        await nc.close()
 
 
 def bare_main(database_url: str, nats_url: str, stop: MpEvent) -> None:

@@ -50,7 +50,7 @@ from commonwatch.bench.phases import (
 from commonwatch.bench.stack import Stack, versions
 from commonwatch.bench.watch import LOAD_GROUP, BenchError, Sampler, tree_pids
 from commonwatch.bus import subjects
-from commonwatch.bus.pull import PullConsumer
+from commonwatch.bus.wire import WireConsumer
 from commonwatch.storage import db
 
 QUICK_EVENTS = 20_000
@@ -144,7 +144,7 @@ def metadata(cfg: BenchConfig, server_versions: dict[str, str]) -> dict[str, Any
             * traffic.DEVICES_PER_BUILDING,
         },
         "phase_order": PHASE_ORDER,
-        "worker_batch": inspect.signature(PullConsumer).parameters["batch"].default,
+        "worker_batch": inspect.signature(WireConsumer).parameters["batch"].default,
         "code": code_revision(),
         "notes": [
             "RSS sums count shared memory once per process (PostgreSQL's shared buffers).",

@@ -1,15 +1,14 @@
-"""The lean JetStream protocol, written out by hand: the building blocks the bench measures.
+"""Lean JetStream publishing, the publish side of the raw limits the bench measures.
 
-nats-py's JetStream helpers cost 40-60 µs of client CPU per message; publishing with one reply
-inbox that counts acks, and pulling with raw $JS.API.CONSUMER.MSG.NEXT requests, cost 10-13 µs.
-These are the fastest a Python process can use JetStream, so they set the raw limit.
+nats-py's `js.publish` costs about 40 µs of client CPU per message; publishing with one reply
+inbox and one callback counting the stream's acks costs about 12. The consume side of the raw
+limit is the worker's own consumer, `bus.wire.WireConsumer`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import time
 from collections.abc import Iterable
 
@@ -60,48 +59,3 @@ class AckCounter:
             return time.monotonic() - start
         finally:
             await sub.unsubscribe()
-
-
-class RawPull:
-    """A pull consumer: one inbox subscription and MSG.NEXT requests; hands back raw messages."""
-
-    def __init__(self, nc: Client, stream: str, durable: str, batch: int) -> None:
-        self._nc = nc
-        self._api = f"$JS.API.CONSUMER.MSG.NEXT.{stream}.{durable}"
-        self._batch = batch
-        self._inbox = nc.new_inbox()
-        self._buffer: list[Msg] = []
-        self._done = asyncio.Event()
-
-    async def start(self) -> None:
-        await self._nc.subscribe(self._inbox, cb=self._on_msg)
-
-    async def _on_msg(self, msg: Msg) -> None:
-        if msg.reply:
-            self._buffer.append(msg)
-            if len(self._buffer) >= self._batch:
-                self._done.set()
-        elif not (msg.headers and msg.headers.get("Status") == "100"):
-            self._done.set()  # 404/408/409: this request is over
-
-    async def fetch(self, expires_s: float) -> list[Msg]:
-        self._done.clear()
-        if len(self._buffer) < self._batch:
-            request = {"batch": self._batch, "expires": int(expires_s * 1e9), "no_wait": True}
-            await self._nc.publish(self._api, json.dumps(request).encode(), reply=self._inbox)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._done.wait(), expires_s + 1.0)
-        out, self._buffer = self._buffer, []
-        return out
-
-    async def ack_each(self, msgs: list[Msg]) -> None:
-        publish = self._nc.publish
-        for msg in msgs:
-            await publish(msg.reply, b"+ACK")
-        await self._nc.flush()
-
-    async def ack_last(self, msgs: list[Msg]) -> None:
-        """With AckPolicy.ALL one ack covers every earlier message of the consumer."""
-        if msgs:
-            await self._nc.publish(msgs[-1].reply, b"+ACK")
-            await self._nc.flush()

@@ -13,6 +13,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, StorageType, StreamConfig
 from rich.progress import Progress, TaskID
 
 from commonwatch.bench import lean, traffic
+from commonwatch.bus.wire import WireConsumer
 
 RAW_STREAM = "BENCH_RAW"
 RAW_PREFIX = "bench.raw"
@@ -92,17 +93,20 @@ async def copy_limits(conn: asyncpg.Connection, rows: int, progress: Progress) -
 async def _consume(
     nc: Client, durable: str, count: int, ack_all: bool, task: TaskID, progress: Progress
 ) -> float:
-    pull = lean.RawPull(nc, RAW_STREAM, durable, PULL_BATCH)
+    """The worker's own consumer (bus.wire), without the worker: the limit of its hot loop."""
+    url = nc.connected_url.geturl() if nc.connected_url else ""
+    pull = WireConsumer(url, RAW_STREAM, durable, batch=PULL_BATCH, name="bench-raw")
     await pull.start()
     got = 0
     start = time.monotonic()
     deadline = start + max(60.0, count / 2000)
     while got < count and time.monotonic() < deadline:
         msgs = await pull.fetch(expires_s=1.0)
-        await (pull.ack_last(msgs) if ack_all else pull.ack_each(msgs))
+        await (pull.ack_last(msgs) if ack_all else pull.ack(msgs))
         got += len(msgs)
         progress.advance(task, len(msgs))
     elapsed = time.monotonic() - start
+    await pull.close()
     if got < count:
         raise RuntimeError(f"raw pull got {got} of {count} messages")
     return count / elapsed

@@ -14,8 +14,9 @@ from nats.aio.client import Client
 from nats.js import JetStreamContext
 
 from commonwatch.bus import deadletter, subjects
-from commonwatch.bus.pull import Delivery, PullConsumer
+from commonwatch.bus.pull import Delivery
 from commonwatch.bus.streams import ensure_streams
+from commonwatch.bus.wire import WireConsumer
 from commonwatch.domain.model import DeviceEvent
 from commonwatch.domain.rules import Rules
 from commonwatch.handlers.ingest import ingest_batch
@@ -91,7 +92,12 @@ class IngestWorker:
         self, *, nc: Client, js: JetStreamContext, conn: asyncpg.Connection, rules: Rules
     ) -> None:
         self.nc, self.js, self.conn, self.rules = nc, js, conn, rules
-        self.consumer = PullConsumer(nc, subjects.EVENTS_STREAM, subjects.INGEST_CONSUMER)
+        # Its own connection, on the same server as `nc`: the hot loop skips nats-py's per-message
+        # costs, while dead letters keep using the ordinary client.
+        url = nc.connected_url.geturl() if nc.connected_url else ""
+        self.consumer = WireConsumer(
+            url, subjects.EVENTS_STREAM, subjects.INGEST_CONSUMER, name="commonwatch-ingest"
+        )
         self.processed = 0
 
     async def start(self) -> None:
@@ -172,6 +178,7 @@ async def run(database_url: str, nats_url: str, rules: Rules, stop: asyncio.Even
     try:
         await worker.run(stop)
     finally:
+        await worker.consumer.close()
         await conn.close()
         await nc.drain()
 

@@ -12,7 +12,7 @@ from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from commonwatch.bus import subjects
-from commonwatch.bus.pull import PullConsumer
+from commonwatch.bus.wire import WireConsumer
 from commonwatch.domain.model import DeviceEvent
 from commonwatch.handlers import health
 from commonwatch.ingest.native.parse import ParseError
@@ -41,7 +41,10 @@ async def ensure_consumer(js: JetStreamContext) -> None:
 class HealthFeed:
     def __init__(self, nc: Client, pool: asyncpg.Pool) -> None:
         self.pool = pool
-        self.consumer = PullConsumer(nc, subjects.EVENTS_STREAM, CONSUMER, batch=1000)
+        url = nc.connected_url.geturl() if nc.connected_url else ""
+        self.consumer = WireConsumer(
+            url, subjects.EVENTS_STREAM, CONSUMER, batch=1000, name="commonwatch-health"
+        )
 
     async def start(self) -> None:
         await self.consumer.start()
