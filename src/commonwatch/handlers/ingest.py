@@ -13,6 +13,7 @@ from commonwatch.domain.model import DeviceEvent, Place
 from commonwatch.domain.rules import Rules
 from commonwatch.storage import devices, events, incidents, outbox
 from commonwatch.storage.incidents import Conn
+from commonwatch.storage.places import PlaceCache
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,10 +34,13 @@ async def ingest_batch(
     seqs: Sequence[int | None],
     *,
     rules: Rules,
+    places: PlaceCache | None = None,
     new_id: Callable[[], str] = new_incident_id,
 ) -> BatchResult:
+    """`places` remembers device places between batches; without it they are looked up."""
     async with conn.transaction():
-        stored, notable = await events.insert_new(conn, batch, seqs)
+        resolved = await (places or PlaceCache()).resolve(conn, batch)
+        stored, notable = await events.insert_new(conn, batch, seqs, resolved)
         notable = [(e, p) for e, p in notable if rules.mapping_for(e.type) is not None]
         outcome = await _correlate(conn, notable, rules, new_id) if notable else Outcome()
     return BatchResult(

@@ -28,7 +28,7 @@ from commonwatch.ingest.native.parse import (
     untrusted,
 )
 from commonwatch.runtime.signals import stop_on_signals
-from commonwatch.storage import db, events
+from commonwatch.storage import db, places
 
 log = logging.getLogger(__name__)
 
@@ -98,10 +98,11 @@ class IngestWorker:
         self.consumer = WireConsumer(
             url, subjects.EVENTS_STREAM, subjects.INGEST_CONSUMER, name="commonwatch-ingest"
         )
+        self.places = places.PlaceCache()
         self.processed = 0
 
     async def start(self) -> None:
-        await events.prepare(self.conn)
+        await self.conn.add_listener(places.CHANNEL, self.places.forget)
         await self.consumer.start()
 
     async def step(self, expires_s: float = 1.0) -> int:
@@ -121,7 +122,9 @@ class IngestWorker:
 
     async def _store(self, parsed: Parsed) -> None:
         try:
-            await ingest_batch(self.conn, parsed.events, parsed.seqs, rules=self.rules)
+            await ingest_batch(
+                self.conn, parsed.events, parsed.seqs, rules=self.rules, places=self.places
+            )
         except (asyncpg.DataError, asyncpg.IntegrityConstraintViolationError):
             # One bad row must not block the stream: store one by one, dead-letter what fails.
             await self._store_each(parsed)
@@ -129,7 +132,7 @@ class IngestWorker:
     async def _store_each(self, parsed: Parsed) -> None:
         for event, seq in zip(parsed.events, parsed.seqs, strict=True):
             try:
-                await ingest_batch(self.conn, [event], [seq], rules=self.rules)
+                await ingest_batch(self.conn, [event], [seq], rules=self.rules, places=self.places)
             except (asyncpg.DataError, asyncpg.IntegrityConstraintViolationError) as exc:
                 letter = deadletter.DeadLetter("store", str(exc), event.id, None)
                 await deadletter.publish(self.js, [letter])

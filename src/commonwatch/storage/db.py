@@ -12,8 +12,19 @@ log = logging.getLogger(__name__)
 _MIGRATION_LOCK = 7_400_001  # pg_advisory_lock key: one migrator at a time across processes
 
 
+def _ltree_out(value: str) -> bytes:
+    return b"\x01" + value.encode()  # ltree's binary form: a version byte, then the text
+
+
+def _ltree_in(data: bytes) -> str:
+    return data[1:].decode()
+
+
 async def _init_connection(conn: asyncpg.Connection) -> None:
-    await conn.set_type_codec("ltree", encoder=str, decoder=str, schema="public", format="text")
+    """ltree as str, in binary form: COPY, which the ingest worker writes events with, is binary."""
+    await conn.set_type_codec(
+        "ltree", encoder=_ltree_out, decoder=_ltree_in, schema="public", format="binary"
+    )
 
 
 async def connect(url: str) -> asyncpg.Connection:

@@ -1,88 +1,78 @@
-"""Events: COPY a batch in, keep only the new ones (idempotent on id), learn their places."""
+"""Events: COPY a batch in, idempotent on id, each row with the place it was resolved to.
+
+The fast path COPYs straight into `events` inside a savepoint. A batch that holds an id already
+stored (a redelivery after a crash, a device resending) fails there with a unique violation; it
+is then written through a temp table with `ON CONFLICT DO NOTHING`, which tells which rows are new.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import asyncpg
 
-from commonwatch.domain.model import UNASSIGNED_PATH, DeviceEvent, EventState, Place
+from commonwatch.domain.model import DeviceEvent, EventState, Place
 from commonwatch.storage.incidents import Conn
 
 _COLUMNS = (
     "id", "device_id", "community_id", "type", "state", "value", "source",
-    "device_ts", "received_ts", "stream_seq",
+    "device_ts", "received_ts", "stream_seq", "jpath",
 )  # fmt: skip
 
 _TEMP = """
 CREATE TEMP TABLE IF NOT EXISTS incoming_events (
     id text, device_id text, community_id text, type text, state text, value float8,
-    source text, device_ts timestamptz, received_ts timestamptz, stream_seq bigint
+    source text, device_ts timestamptz, received_ts timestamptz, stream_seq bigint, jpath ltree
 ) ON COMMIT DELETE ROWS
 """
 
-# Insert what is new; hand back the non-info ones with their place, resolved from the registry.
-_INSERT = f"""
-WITH ins AS (
-    INSERT INTO events ({", ".join(_COLUMNS)}, jpath)
-    SELECT t.id, t.device_id, COALESCE(d.community_id, NULLIF(t.community_id, ''), 'unassigned'),
-           t.type, t.state, t.value, t.source, t.device_ts, t.received_ts, t.stream_seq,
-           COALESCE(d.jpath, c.jpath, '{UNASSIGNED_PATH}'::ltree)
-    FROM incoming_events t
-    LEFT JOIN devices d ON d.id = t.device_id
-    LEFT JOIN communities c ON c.id = t.community_id
-    ON CONFLICT (id) DO NOTHING
-    RETURNING id, device_id, community_id, type, state, value, source, device_ts, received_ts,
-              stream_seq, jpath
-)
-SELECT x.*, (SELECT count(*) FROM ins) AS inserted
-FROM (SELECT 1) AS one
-LEFT JOIN (
-    SELECT ins.*, d.building_id FROM ins LEFT JOIN devices d ON d.id = ins.device_id
-    WHERE ins.state <> 'info'
-) AS x ON true
+_INSERT_NEW = f"""
+INSERT INTO events ({", ".join(_COLUMNS)})
+SELECT {", ".join(_COLUMNS)} FROM incoming_events
+ON CONFLICT (id) DO NOTHING
+RETURNING id
 """
 
 
-async def prepare(conn: asyncpg.Connection) -> None:
-    await conn.execute(_TEMP)
-
-
-def _record(e: DeviceEvent, seq: int | None) -> tuple[object, ...]:
+def _record(e: DeviceEvent, seq: int | None, place: Place) -> tuple[object, ...]:
     return (
-        e.id, e.device_id, e.community_id, e.type, e.state.value, e.value, e.source,
-        e.device_ts, e.received_ts, seq,
+        e.id, e.device_id, place.community_id, e.type, e.state.value, e.value, e.source,
+        e.device_ts, e.received_ts, seq, place.jpath,
     )  # fmt: skip
 
 
 async def insert_new(
-    conn: Conn, events: Sequence[DeviceEvent], seqs: Sequence[int | None]
+    conn: Conn, events: Sequence[DeviceEvent], seqs: Sequence[int | None], places: Sequence[Place]
 ) -> tuple[int, list[tuple[DeviceEvent, Place]]]:
     """(count inserted, the inserted non-info events with places), in receive order."""
-    records = [_record(e, s) for e, s in zip(events, seqs, strict=True)]
-    await conn.execute(_TEMP)  # per session; a no-op after the first batch on a connection
-    await conn.copy_records_to_table("incoming_events", records=records, columns=_COLUMNS)
-    # The query always returns at least one row; `id` is NULL when no new event is notable.
-    rows = await conn.fetch(_INSERT)
-    inserted = int(rows[0]["inserted"])
-    notable = [_with_place(r) for r in rows if r["id"] is not None]
+    records = [_record(*row) for row in zip(events, seqs, places, strict=True)]
+    try:
+        async with conn.transaction():  # a savepoint: the caller's transaction survives
+            await conn.copy_records_to_table("events", records=records, columns=_COLUMNS)
+        new: set[str] | None = None
+    except asyncpg.UniqueViolationError:
+        new = await _insert_missing(conn, records)
+    notable = [
+        (_placed(e, p), p)
+        for e, p in zip(events, places, strict=True)
+        if e.state is not EventState.INFO and (new is None or e.id in new)
+    ]
     notable.sort(key=lambda pair: (pair[0].received_ts, pair[0].id))
-    return inserted, notable
+    return len(events) if new is None else len(new), notable
 
 
-def _with_place(row: asyncpg.Record) -> tuple[DeviceEvent, Place]:
-    event = DeviceEvent(
-        id=row["id"],
-        device_id=row["device_id"],
-        community_id=row["community_id"],
-        type=row["type"],
-        state=EventState(row["state"]),
-        device_ts=row["device_ts"],
-        received_ts=row["received_ts"],
-        value=row["value"],
-        source=row["source"],
-    )
-    return event, Place(row["community_id"], row["building_id"], row["jpath"])
+async def _insert_missing(conn: Conn, records: list[tuple[object, ...]]) -> set[str]:
+    await conn.execute(_TEMP)  # per session; a no-op after the first time on a connection
+    await conn.copy_records_to_table("incoming_events", records=records, columns=_COLUMNS)
+    rows = await conn.fetch(_INSERT_NEW)
+    return {r["id"] for r in rows}
+
+
+def _placed(event: DeviceEvent, place: Place) -> DeviceEvent:
+    if event.community_id == place.community_id:
+        return event
+    return replace(event, community_id=place.community_id)
 
 
 async def link_incidents(conn: Conn, event_incident: dict[str, str]) -> None:
