@@ -9,6 +9,7 @@ import pytest
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, StreamConfig
 
+from commonwatch.bus.streams import ensure_consumer
 from commonwatch.bus.wire import WireConsumer
 from tests.conftest import Servers
 
@@ -88,5 +89,29 @@ async def test_a_dropped_connection_is_re_established(
         await publish(stream, 5)
         got = await drain(consumer, 5)
         assert got == [f"m{i}".encode() for i in range(5)]
+    finally:
+        await consumer.close()
+
+
+async def test_a_consumer_made_with_another_ack_policy_moves_over_after_its_ack_floor(
+    stream: JetStreamContext, servers: Servers
+) -> None:
+    await publish(stream, 30)
+    consumer = WireConsumer(servers.nats_url, STREAM, DURABLE, batch=20)
+    await consumer.start()
+    try:
+        first = await consumer.fetch(expires_s=0.5)
+        await consumer.ack(first[:10])  # explicit: 1-10 acked, 11-20 delivered but not acked
+        await asyncio.sleep(0.2)
+        wanted = ConsumerConfig(durable_name=DURABLE, ack_policy=AckPolicy.ALL, ack_wait=1.0)
+        await ensure_consumer(stream, STREAM, wanted)
+        info = await stream.consumer_info(STREAM, DURABLE)
+        assert info.config.ack_policy == AckPolicy.ALL
+        got = await consumer.fetch(expires_s=0.5)
+        assert [d.stream_seq for d in got] == list(range(11, 31))
+        await consumer.ack_last(got)
+        await asyncio.sleep(0.2)
+        await ensure_consumer(stream, STREAM, wanted)  # again: an update, nothing redelivered
+        assert await consumer.fetch(expires_s=0.3) == []
     finally:
         await consumer.close()

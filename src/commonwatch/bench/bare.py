@@ -73,7 +73,7 @@ async def consume(database_url: str, nats_url: str, stop: MpEvent) -> None:
             if msgs:
                 received = datetime.now(UTC)
                 await store(conn, [record(m, received) for m in msgs])
-                await pull.ack(msgs)
+                await pull.ack_last(msgs)  # AckPolicy.ALL, as the worker
     finally:
         await pull.close()
         await conn.close()

@@ -208,7 +208,7 @@ async def bare_phase(ctx: Ctx, count: int) -> PipelineRun:
     await ctx.js.add_consumer(
         bare.STREAM,
         ConsumerConfig(
-            durable_name=bare.DURABLE, ack_policy=AckPolicy.EXPLICIT, max_ack_pending=100_000
+            durable_name=bare.DURABLE, ack_policy=AckPolicy.ALL, max_ack_pending=100_000
         ),
     )
     await scratch_like_events(ctx.conn, bare.TABLE)

@@ -312,9 +312,11 @@ class WireConsumer:
         await self._send(ack_frames([d.reply for d in deliveries]))
 
     async def ack_last(self, deliveries: list[Delivery]) -> None:
-        """For a consumer with AckPolicy.ALL: one ack covers every earlier message."""
+        """For a consumer with AckPolicy.ALL: acking the highest stream sequence of a batch
+        covers every earlier message (a redelivered one may come last in a batch)."""
         if deliveries:
-            await self._send(ack_frames([deliveries[-1].reply]))
+            last = max(deliveries, key=lambda d: d.stream_seq)
+            await self._send(ack_frames([last.reply]))
 
     async def nak(self, deliveries: list[Delivery], delay_s: float = 1.0) -> None:
         body = json.dumps({"delay": int(delay_s * 1e9)}).encode()

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+
+import asyncpg
 
 from commonwatch.domain.correlation import Correlator, Outcome, keys_for
 from commonwatch.domain.escalation import TimerSpec, first_timer
@@ -14,6 +16,11 @@ from commonwatch.domain.rules import Rules
 from commonwatch.storage import devices, events, incidents, outbox
 from commonwatch.storage.incidents import Conn
 from commonwatch.storage.places import PlaceCache
+
+Insert = Callable[
+    [Conn, Sequence[DeviceEvent], Sequence[int | None], Sequence[Place]],
+    Awaitable[tuple[int, list[tuple[DeviceEvent, Place]]]],
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,10 +44,28 @@ async def ingest_batch(
     places: PlaceCache | None = None,
     new_id: Callable[[], str] = new_incident_id,
 ) -> BatchResult:
-    """`places` remembers device places between batches; without it they are looked up."""
+    """Store and correlate a batch in one transaction; `places` remembers device places between
+    batches (without it they are looked up). Almost every batch is new events only, which COPY
+    straight in; one that repeats a stored id is rolled back and written again, idempotently."""
+    places = places or PlaceCache()
+    try:
+        return await _ingest(conn, batch, seqs, rules, places, new_id, events.insert_all)
+    except asyncpg.UniqueViolationError:
+        return await _ingest(conn, batch, seqs, rules, places, new_id, events.insert_new)
+
+
+async def _ingest(
+    conn: Conn,
+    batch: Sequence[DeviceEvent],
+    seqs: Sequence[int | None],
+    rules: Rules,
+    places: PlaceCache,
+    new_id: Callable[[], str],
+    insert: Insert,
+) -> BatchResult:
     async with conn.transaction():
-        resolved = await (places or PlaceCache()).resolve(conn, batch)
-        stored, notable = await events.insert_new(conn, batch, seqs, resolved)
+        resolved = await places.resolve(conn, batch)
+        stored, notable = await insert(conn, batch, seqs, resolved)
         notable = [(e, p) for e, p in notable if rules.mapping_for(e.type) is not None]
         outcome = await _correlate(conn, notable, rules, new_id) if notable else Outcome()
     return BatchResult(

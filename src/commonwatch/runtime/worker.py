@@ -117,7 +117,8 @@ class IngestWorker:
         if parsed.events:
             await self._store(parsed)
         # Only now, after COMMIT: a crash before this line means redelivery, never loss.
-        await self.consumer.ack(deliveries)
+        # Batches commit in stream order, and the consumer acks all up to the one acked.
+        await self.consumer.ack_last(deliveries)
         self.processed += len(deliveries)
 
     async def _store(self, parsed: Parsed) -> None:

@@ -1,16 +1,15 @@
 """Events: COPY a batch in, idempotent on id, each row with the place it was resolved to.
 
-The fast path COPYs straight into `events` inside a savepoint. A batch that holds an id already
-stored (a redelivery after a crash, a device resending) fails there with a unique violation; it
-is then written through a temp table with `ON CONFLICT DO NOTHING`, which tells which rows are new.
+`insert_all` COPYs straight into `events`. A batch that holds an id already stored (a
+redelivery after a crash, a device resending) fails there with a unique violation, which aborts
+the transaction; the use case then runs again with `insert_new`, which writes through a temp
+table with `ON CONFLICT DO NOTHING` and tells which rows were new.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-
-import asyncpg
 
 from commonwatch.domain.model import DeviceEvent, EventState, Place
 from commonwatch.storage.incidents import Conn
@@ -42,24 +41,41 @@ def _record(e: DeviceEvent, seq: int | None, place: Place) -> tuple[object, ...]
     )  # fmt: skip
 
 
+async def insert_all(
+    conn: Conn, events: Sequence[DeviceEvent], seqs: Sequence[int | None], places: Sequence[Place]
+) -> tuple[int, list[tuple[DeviceEvent, Place]]]:
+    """The fast path: every event is new, or asyncpg.UniqueViolationError."""
+    await conn.copy_records_to_table(
+        "events", records=_records(events, seqs, places), columns=_COLUMNS
+    )
+    return len(events), _notable(events, places, None)
+
+
 async def insert_new(
     conn: Conn, events: Sequence[DeviceEvent], seqs: Sequence[int | None], places: Sequence[Place]
 ) -> tuple[int, list[tuple[DeviceEvent, Place]]]:
     """(count inserted, the inserted non-info events with places), in receive order."""
-    records = [_record(*row) for row in zip(events, seqs, places, strict=True)]
-    try:
-        async with conn.transaction():  # a savepoint: the caller's transaction survives
-            await conn.copy_records_to_table("events", records=records, columns=_COLUMNS)
-        new: set[str] | None = None
-    except asyncpg.UniqueViolationError:
-        new = await _insert_missing(conn, records)
+    new = await _insert_missing(conn, _records(events, seqs, places))
+    return len(new), _notable(events, places, new)
+
+
+def _records(
+    events: Sequence[DeviceEvent], seqs: Sequence[int | None], places: Sequence[Place]
+) -> list[tuple[object, ...]]:
+    return [_record(*row) for row in zip(events, seqs, places, strict=True)]
+
+
+def _notable(
+    events: Sequence[DeviceEvent], places: Sequence[Place], new: set[str] | None
+) -> list[tuple[DeviceEvent, Place]]:
+    """Non-info events that were stored (all when `new` is None), sorted by receive time."""
     notable = [
         (_placed(e, p), p)
         for e, p in zip(events, places, strict=True)
         if e.state is not EventState.INFO and (new is None or e.id in new)
     ]
     notable.sort(key=lambda pair: (pair[0].received_ts, pair[0].id))
-    return len(events) if new is None else len(new), notable
+    return notable
 
 
 async def _insert_missing(conn: Conn, records: list[tuple[object, ...]]) -> set[str]:

@@ -11,7 +11,7 @@ from nats.aio.client import Client
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
-from commonwatch.bus import subjects
+from commonwatch.bus import streams, subjects
 from commonwatch.bus.wire import WireConsumer
 from commonwatch.domain.model import DeviceEvent
 from commonwatch.handlers import health
@@ -24,7 +24,7 @@ CONSUMER = "health"
 
 CONFIG = ConsumerConfig(
     durable_name=CONSUMER,
-    ack_policy=AckPolicy.EXPLICIT,
+    ack_policy=AckPolicy.ALL,  # batches are handled in stream order: one ack covers each
     # A first start looks at what comes next, not at a week of history.
     deliver_policy=DeliverPolicy.NEW,
     ack_wait=30.0,
@@ -35,7 +35,7 @@ CONFIG = ConsumerConfig(
 
 
 async def ensure_consumer(js: JetStreamContext) -> None:
-    await js.add_consumer(subjects.EVENTS_STREAM, CONFIG)
+    await streams.ensure_consumer(js, subjects.EVENTS_STREAM, CONFIG)
 
 
 class HealthFeed:
@@ -63,7 +63,7 @@ class HealthFeed:
         if signals:
             async with self.pool.acquire() as conn:
                 await health.observe(conn, signals)
-        await self.consumer.ack(deliveries)
+        await self.consumer.ack_last(deliveries)
         return len(deliveries)
 
     async def run(self, stop: asyncio.Event) -> None:
