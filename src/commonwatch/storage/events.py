@@ -9,7 +9,8 @@ table with `ON CONFLICT DO NOTHING` and tells which rows were new.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+
+import msgspec
 
 from commonwatch.domain.model import DeviceEvent, EventState, Place
 from commonwatch.storage.incidents import Conn
@@ -88,7 +89,7 @@ async def _insert_missing(conn: Conn, records: list[tuple[object, ...]]) -> set[
 def _placed(event: DeviceEvent, place: Place) -> DeviceEvent:
     if event.community_id == place.community_id:
         return event
-    return replace(event, community_id=place.community_id)
+    return msgspec.structs.replace(event, community_id=place.community_id)
 
 
 async def link_incidents(conn: Conn, event_incident: dict[str, str]) -> None:
