@@ -9,6 +9,7 @@ Every test works in a district of its own, and candidates come from the incident
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -377,3 +378,30 @@ async def test_it_announces_each_position_so_the_map_moves_the_unit(
     assert [(m["kind"], m["lat"], m["lon"]) for m in moves] == [
         ("UnitPositionReported", 22.501, 114.011)
     ]
+
+
+async def test_an_owntracks_fix_near_its_incident_puts_a_dispatched_unit_on_scene(
+    town: Town, admin: httpx.AsyncClient
+) -> None:
+    community = await town.community()
+    station = await town.station("street_police_post")
+    user = uuid.uuid4().hex[:8]
+    unit = f"owntracks:{user}:phone"  # the unit id an OwnTracks app gets by default
+    body = {"id": unit, "name": "Patrol 7", "kind": "patrol_car", "station_id": station}
+    await ok(await admin.post("/api/v1/units", json=body), 201)
+    await town.place(unit, 22.5, 114.005)
+    alarm = await town.alarm(community, "intrusion", datetime.now(UTC) - timedelta(minutes=1))
+    await ok(await admin.post(f"/api/v1/incidents/{alarm}/assign", json={"unit_id": unit}), 201)
+    await ok(await town.status(unit, "en_route"))
+
+    # tst is whole seconds, and a fix taken before the dispatch says nothing about arrival.
+    fix = {"_type": "location", "lat": 22.5003, "lon": 114.0, "tst": int(time.time()) + 1, "acc": 8}
+    answer = await admin.post(f"/api/v1/owntracks?u={user}&d=phone", json=fix)
+
+    assert (answer.status_code, answer.json()) == (200, [])
+    assert (await ok(await admin.get(f"/api/v1/units/{unit}")))["status"] == "on_scene"
+    assert (await incident(admin, alarm))["status"] == "on_scene"
+    moves = await town.pg.fetchval(
+        "SELECT count(*) FROM outbox WHERE subject = $1", f"commonwatch.changes.unit.{unit}"
+    )
+    assert moves >= 2  # the API's fix and the OwnTracks one both went out to the console

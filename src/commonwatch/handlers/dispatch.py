@@ -311,7 +311,7 @@ class PositionOutcome:
 
 
 async def report_position(
-    conn: Conn, unit_id: str, fix: Position, *, by: Principal, dispatch: Dispatch,
+    conn: Conn, unit_id: str, fix: Position, *, by: Principal, arrival_radius_m: float,
     speed_kmh: float | None = None,
 ) -> PositionOutcome:  # fmt: skip
     """Store a position; a dispatched unit this close to its incident is on scene."""
@@ -323,7 +323,7 @@ async def report_position(
             await outbox.append(conn, [moved], {}, default_jpath=unit.jpath)
         if not stored or unit.status not in (UnitStatus.DISPATCHED, UnitStatus.EN_ROUTE):
             return PositionOutcome(unit.id, stored)
-        arrival = await _arrival(conn, unit, fix, dispatch.rules.settings.arrival_radius_m)
+        arrival = await _arrival(conn, unit, fix, arrival_radius_m)
         if arrival is None:
             return PositionOutcome(unit.id, stored)
         assignment, incident, distance = arrival

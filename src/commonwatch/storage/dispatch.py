@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 import asyncpg
@@ -392,3 +392,11 @@ async def get_incident(conn: Conn, incident_id: str) -> Incident | None:
         f"SELECT {incidents.INCIDENT_COLUMNS} FROM incidents WHERE id = $1", incident_id
     )
     return incidents.incident_from_row(row) if row else None
+
+
+async def registered_units(conn: Conn, unit_ids: Iterable[str]) -> set[str]:
+    ids = list(unit_ids)
+    if not ids:
+        return set()
+    rows = await conn.fetch("SELECT id FROM units WHERE id = ANY($1::text[])", ids)
+    return {r["id"] for r in rows}

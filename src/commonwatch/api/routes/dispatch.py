@@ -312,8 +312,9 @@ async def report_position(
     fix = Position(body.lat, body.lon, at, body.accuracy_m)
     with _problems():
         outcome = await use_cases.report_position(
-            conn, unit_id, fix, by=caller, dispatch=ctx, speed_kmh=body.speed_kmh
-        )
+            conn, unit_id, fix, by=caller, arrival_radius_m=ctx.rules.settings.arrival_radius_m,
+            speed_kmh=body.speed_kmh,
+        )  # fmt: skip
     return json_response(outcome)
 
 

@@ -11,6 +11,7 @@ import msgspec
 from fastapi import APIRouter, Header, HTTPException, Query, Request, Response, status
 
 from commonwatch.api.deps import Db, Ingestor, Reader, Res
+from commonwatch.api.routes.dispatch import Ctx
 from commonwatch.api.schemas import json_response
 from commonwatch.handlers.accounts import in_scope
 from commonwatch.handlers.incidents import IncidentNotFound
@@ -141,6 +142,7 @@ async def owntracks_http(
     request: Request,
     caller: Ingestor,
     res: Res,
+    ctx: Ctx,
     x_limit_u: Annotated[str | None, Header()] = None,
     x_limit_d: Annotated[str | None, Header()] = None,
     u: Annotated[str | None, Query(max_length=128)] = None,
@@ -158,8 +160,9 @@ async def owntracks_http(
         outputs = translator.translate_for(user, device, body, Context(datetime.now(UTC)))
     except ParseError as exc:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, detail=exc.reason) from None
+    radius = ctx.rules.settings.arrival_radius_m
     async with res.pool.acquire() as conn:
-        await sink.store(conn, sink.sort_outputs(outputs))
+        await sink.store(conn, sink.sort_outputs(outputs), arrival_radius_m=radius)
     return Response(b"[]", media_type="application/json")
 
 

@@ -15,6 +15,7 @@ import nats.errors
 from nats.js import JetStreamContext
 
 from commonwatch.bus import deadletter
+from commonwatch.domain.units import DispatchSettings
 from commonwatch.ingest.bridge import sink
 from commonwatch.ingest.bridge.decoding import ParseError
 from commonwatch.ingest.bridge.outputs import Context, Output, StateSnapshot
@@ -42,10 +43,18 @@ class Counts:
 
 
 class Pipeline:
-    def __init__(self, router: Router, pool: asyncpg.Pool, js: JetStreamContext) -> None:
+    def __init__(
+        self,
+        router: Router,
+        pool: asyncpg.Pool,
+        js: JetStreamContext,
+        *,
+        arrival_radius_m: float = DispatchSettings().arrival_radius_m,
+    ) -> None:
         self.router = router
         self.pool = pool
         self.js = js
+        self.arrival_radius_m = arrival_radius_m
         self.publisher = EventPublisher(js)
         self.states: dict[tuple[str, str], StateSnapshot] = {}
         self.counts = Counts()
@@ -85,7 +94,7 @@ class Pipeline:
         await self.publisher.publish(batch.natives, message.received)
         if batch.stored:
             async with self.pool.acquire() as conn:
-                await sink.store(conn, batch)
+                await sink.store(conn, batch, arrival_radius_m=self.arrival_radius_m)
         for snapshot in batch.states:
             self.states[(snapshot.source, snapshot.key)] = snapshot
         self.counts.handled += 1

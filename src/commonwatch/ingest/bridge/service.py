@@ -15,6 +15,7 @@ from nats.aio.client import Client
 from nats.js import JetStreamContext
 
 from commonwatch.bus.streams import ensure_streams
+from commonwatch.handlers.dispatch import load_dispatch_rules
 from commonwatch.handlers.health import sweep_stale
 from commonwatch.ingest.bridge.config import BridgeFile, default_path, load_config
 from commonwatch.ingest.bridge.embedded import EmbeddedListener, RawCaptured, refuse_capture
@@ -39,7 +40,8 @@ class Bridge:
     ) -> None:
         self.config, self.nc, self.js, self.pool = config, nc, js, pool
         self.queue: asyncio.Queue[Inbound] = asyncio.Queue()
-        self.pipeline = Pipeline(Router.from_config(config), pool, js)
+        radius = load_dispatch_rules().settings.arrival_radius_m
+        self.pipeline = Pipeline(Router.from_config(config), pool, js, arrival_radius_m=radius)
         self.embedded = EmbeddedListener(nc, config, self.queue) if config.bridge.embedded else None
         self.brokers: list[ExternalBroker] = []
         self.health = HealthFeed(nc, pool)

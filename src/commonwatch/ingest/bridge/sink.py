@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from commonwatch.domain.units import Position as Fix
+from commonwatch.handlers import dispatch
 from commonwatch.ingest.bridge.outputs import (
     Evidence,
     Native,
@@ -15,7 +17,9 @@ from commonwatch.ingest.bridge.outputs import (
     StateSnapshot,
     UnitGone,
 )
+from commonwatch.storage import dispatch as dispatch_store
 from commonwatch.storage import sources
+from commonwatch.storage.accounts import Principal, Role
 from commonwatch.storage.incidents import Conn
 
 
@@ -48,7 +52,7 @@ def sort_outputs(outputs: Sequence[Output]) -> Sorted:
     return out
 
 
-async def store(conn: Conn, batch: Sorted) -> None:
+async def store(conn: Conn, batch: Sorted, *, arrival_radius_m: float) -> None:
     if not batch.stored:
         return
     async with conn.transaction():
@@ -56,3 +60,28 @@ async def store(conn: Conn, batch: Sorted) -> None:
         await sources.save_positions(conn, batch.positions)
         await sources.mark_gone(conn, batch.gone)
         await sources.save_states(conn, batch.states)
+    if batch.positions:
+        await report_to_dispatch(conn, batch.positions, arrival_radius_m=arrival_radius_m)
+
+
+# OwnTracks fixes of units Commonwatch dispatches take the same path as the API's position
+# endpoint: the console sees the unit move, and a dispatched unit near its incident is on scene.
+SOURCE = Principal(account_id="source:owntracks", role=Role.INTEGRATION, scope="")
+
+
+async def report_to_dispatch(
+    conn: Conn, positions: Sequence[Position], *, arrival_radius_m: float
+) -> list[dispatch.PositionOutcome]:
+    """Each fix of a registered unit, oldest first, through dispatch (its own transaction)."""
+    registered = await dispatch_store.registered_units(conn, {p.unit_id for p in positions})
+    outcomes = []
+    for p in sorted(positions, key=lambda p: p.at):
+        if p.unit_id not in registered:
+            continue
+        fix = Fix(p.lat, p.lon, p.at, p.accuracy_m)
+        radius = arrival_radius_m
+        outcome = await dispatch.report_position(
+            conn, p.unit_id, fix, by=SOURCE, arrival_radius_m=radius, speed_kmh=p.speed_kmh
+        )
+        outcomes.append(outcome)
+    return outcomes
