@@ -55,7 +55,7 @@ def cmd_worker(ns: argparse.Namespace) -> int:
     settings = _settings(ns)
     logs.setup("worker", None)
     database_url, nats_url = _require_urls(settings)
-    asyncio.run(worker_main(database_url, nats_url, load_rules(settings.rules_path)))
+    asyncio.run(worker_main(database_url, nats_url, load_rules(settings.rules_path), ns.partition))
     return 0
 
 
@@ -122,8 +122,9 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--sim-rate", type=float, default=20.0, help="demo background events/s")
     up.set_defaults(func=cmd_up)
 
-    w = sub.add_parser("worker", help="run the ingest worker (started by `up`)")
+    w = sub.add_parser("worker", help="run an ingest worker (started by `up`, one per partition)")
     _common(w)
+    w.add_argument("--partition", type=int, default=0, help="which ingest partition to consume")
     w.set_defaults(func=cmd_worker)
 
     api = sub.add_parser("api", help="run the HTTP API, outbox relay and timers (started by `up`)")

@@ -33,10 +33,11 @@ class RunningPlatform:
         return httpx.Client(base_url=self.base_url, headers=headers, timeout=10)
 
     def child_pid(self, name: str) -> int | None:
-        for child in psutil.Process(self.proc.pid).children():
-            if name in child.cmdline():
-                return child.pid
-        return None
+        pids = self.child_pids(name)
+        return pids[0] if pids else None
+
+    def child_pids(self, name: str) -> list[int]:
+        return [c.pid for c in psutil.Process(self.proc.pid).children() if name in c.cmdline()]
 
 
 def start_platform(

@@ -12,6 +12,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from commonwatch.bus.subjects import INGEST_PARTITIONS
 from commonwatch.runtime.supervisor import read_endpoints
 from tests.e2e.conftest import RunningPlatform, start_platform, stop_platform, wait_ready
 from tests.e2e.mqtt import Publisher
@@ -75,27 +76,30 @@ def test_it_loses_and_doubles_nothing_when_the_worker_is_killed(
         endpoints = read_endpoints(running.data_dir)
         assert endpoints is not None
         database_url = endpoints["database_url"]
-        first_worker = running.child_pid("worker")
-        assert first_worker is not None
+        first_workers = running.child_pids("worker")  # one per ingest partition
+        assert len(first_workers) == INGEST_PARTITIONS
         publishing = threading.Thread(target=publish_mixed, args=(running.mqtt_port,))
         publishing.start()
-        killed_at = _kill_mid_stream(database_url, first_worker)
+        killed_at = _kill_mid_stream(database_url, first_workers)
         publishing.join(120)
         assert 0 < killed_at < TOTAL
         _wait_for_total(database_url)
-        assert running.child_pid("worker") not in (None, first_worker)
+        restarted = running.child_pids("worker")
+        assert len(restarted) == INGEST_PARTITIONS
+        assert not set(restarted) & set(first_workers)
         time.sleep(2)  # anything redelivered late would show up as a duplicate now
         assert counts(database_url) == (TOTAL, ALARMS, ALARMS)
     finally:
         stop_platform(running)
 
 
-def _kill_mid_stream(database_url: str, pid: int) -> int:
+def _kill_mid_stream(database_url: str, pids: list[int]) -> int:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         stored = counts(database_url)[0]
         if stored >= TOTAL // 5:
-            os.kill(pid, signal.SIGKILL)
+            for pid in pids:
+                os.kill(pid, signal.SIGKILL)
             return stored
         time.sleep(0.05)
     raise TimeoutError("worker did not get going")

@@ -18,9 +18,10 @@ from commonwatch.handlers.escalation import fire_due_timers
 from commonwatch.handlers.ingest import ingest_batch
 from commonwatch.handlers.retention import enforce_retention
 from commonwatch.runtime.rules import load_rules
-from commonwatch.runtime.worker import IngestWorker, connect_nats
+from commonwatch.runtime.worker import connect_nats
 from commonwatch.storage import db
 from tests.conftest import Servers
+from tests.integration.workers import Workers
 
 RULES = load_rules(None)
 T0 = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
@@ -54,7 +55,7 @@ def event(device: str, etype: str, state: str = "alarm", at: datetime = T0) -> D
     )
 
 
-async def drain(worker: IngestWorker) -> int:
+async def drain(worker: Workers) -> int:
     total = 0
     while n := await worker.step(expires_s=0.3):
         total += n
@@ -87,7 +88,7 @@ async def test_it_consumes_from_jetstream_and_dead_letters_garbage(
     subject = subjects.event_subject(community, device)
     await js.publish(subject, json.dumps({"type": "panic", "state": "alarm"}).encode())
     await js.publish(subject, b"{{{")
-    worker = IngestWorker(nc=nc, js=js, conn=conn, rules=RULES)
+    worker = Workers(nc=nc, js=js, conn=conn, rules=RULES)
     await worker.start()
     assert await drain(worker) >= 2
     stored = await conn.fetchrow("SELECT id, community_id FROM events WHERE device_id = $1", device)

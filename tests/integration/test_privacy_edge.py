@@ -24,8 +24,9 @@ from commonwatch.ingest.bridge.service import main_bridge
 from commonwatch.runtime.config import Settings
 from commonwatch.runtime.embedded import EmbeddedNats, EmbeddedPostgres, free_port
 from commonwatch.runtime.rules import load_rules
-from commonwatch.runtime.worker import IngestWorker, connect_nats
+from commonwatch.runtime.worker import connect_nats
 from commonwatch.storage import db
+from tests.integration.workers import Workers
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -136,7 +137,7 @@ async def run_platform(
     bridge = asyncio.create_task(main_bridge(settings, stop, config_path=config_path))
     conn = await db.connect(database_url)
     try:
-        worker = IngestWorker(nc=nc, js=js, conn=conn, rules=load_rules(None))
+        worker = Workers(nc=nc, js=js, conn=conn, rules=load_rules(None))
         await worker.start()
         await subscribed(conn)
         await asyncio.to_thread(publish, mqtt_port, MESSAGES)
@@ -160,7 +161,7 @@ async def subscribed(conn: asyncpg.Connection) -> None:
     raise AssertionError("the bridge did not subscribe")
 
 
-async def settle(conn: asyncpg.Connection, js: object, worker: IngestWorker) -> dict[str, int]:
+async def settle(conn: asyncpg.Connection, js: object, worker: Workers) -> dict[str, int]:
     counts: dict[str, int] = {}
     for _ in range(80):
         await worker.step(expires_s=0.2)

@@ -30,10 +30,11 @@ from commonwatch.ingest.bridge.service import main_bridge
 from commonwatch.runtime.config import Settings
 from commonwatch.runtime.embedded import free_port
 from commonwatch.runtime.rules import load_rules
-from commonwatch.runtime.worker import IngestWorker, connect_nats
+from commonwatch.runtime.worker import connect_nats
 from commonwatch.storage import db, registry
 from tests.conftest import Servers
 from tests.integration.conftest import Api, Keys, serve_in_thread, until_started
+from tests.integration.workers import Workers
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -145,7 +146,7 @@ async def place_devices(conn: asyncpg.Connection) -> None:
     )
 
 
-async def until(check: object, worker: IngestWorker, timeout_s: float = 20.0) -> None:
+async def until(check: object, worker: Workers, timeout_s: float = 20.0) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         await worker.step(expires_s=0.2)
@@ -184,7 +185,7 @@ async def world(
     stop = asyncio.Event()
     bridge = asyncio.create_task(main_bridge(settings, stop, config_path=config_path))
     nc = await connect_nats(servers.nats_url, "test-sources")
-    worker = IngestWorker(nc=nc, js=nc.jetstream(), conn=conn, rules=load_rules(None))
+    worker = Workers(nc=nc, js=nc.jetstream(), conn=conn, rules=load_rules(None))
     await worker.start()
     try:
         for _ in range(100):
@@ -258,7 +259,7 @@ async def anonymous(sources_api: str) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-async def _drained(worker: IngestWorker) -> bool:
+async def _drained(worker: Workers) -> bool:
     return await worker.step(expires_s=0.3) == 0
 
 

@@ -38,6 +38,7 @@ from rich.text import Text
 from commonwatch.bench import raw, report, traffic
 from commonwatch.bench.latency import latency_phase
 from commonwatch.bench.phases import (
+    INGEST_DURABLES,
     Ctx,
     PhaseSpec,
     backlog_phase,
@@ -177,8 +178,7 @@ def _groups(ctx: Ctx) -> dict[str, Callable[[], list[int]]]:
     stack = ctx.stack
 
     def worker() -> list[int]:
-        pid = stack.worker.pid if stack.worker else None
-        return [pid] if pid else []
+        return stack.worker.pids if stack.worker else []
 
     def postgres() -> list[int]:
         pid = stack.postmaster_pid()
@@ -223,7 +223,7 @@ async def _phases(ctx: Ctx, cfg: BenchConfig) -> report.Results:
         traffic.EVENTS_TOPIC_ROOT,
         "sus",
         subjects.EVENTS_STREAM,
-        subjects.INGEST_CONSUMER,
+        INGEST_DURABLES,
         cfg.events,
         cfg.publishers,
     )

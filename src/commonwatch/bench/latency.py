@@ -4,25 +4,85 @@ Two clocks bracket the commit. `stored_at` is clock_timestamp() when the row is 
 before the transaction commits (correlation and the device update still follow), so it is a
 lower bound. The worker acknowledges only after commit; the bench sees that ack on the wire
 ($JS.ACK.>), which is an upper bound. All clocks are this machine's.
+
+The ingest consumers ack cumulatively (AckPolicy.ALL), one consumer per partition: an event is
+acknowledged by the first ack of its partition's consumer at or past its stream sequence. Which
+partition each event went to is read back from the subjects the stream stored.
 """
 
 from __future__ import annotations
 
+import bisect
+import contextlib
 import math
+import time
+from collections import defaultdict
 from dataclasses import dataclass
+
+from nats.aio.msg import Msg
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from commonwatch.bench import traffic
 from commonwatch.bench.phases import (
-    AckClock,
+    INGEST_DURABLES,
     Ctx,
     PhaseSpec,
     events_counter,
     mqtt_phase,
     worker_check,
 )
+from commonwatch.bench.watch import last_seq
 from commonwatch.bus import subjects
+from commonwatch.bus.pull import ack_consumer, parse_ack_subject
+from commonwatch.bus.wire import WireConsumer
 
 ID_PREFIX = "lat"
+
+
+class AckClock:
+    """Sees the workers' acks on the wire ($JS.ACK.>): per consumer, when each sequence was
+    first covered by a cumulative ack."""
+
+    def __init__(self) -> None:
+        self.acks: dict[str, list[tuple[int, float]]] = defaultdict(list)
+
+    async def on_ack(self, msg: Msg) -> None:
+        with contextlib.suppress(ValueError, IndexError):
+            seq = parse_ack_subject(msg.subject)[0]
+            acks = self.acks[ack_consumer(msg.subject)]
+            if not acks or seq > acks[-1][0]:  # a lower one (a redelivery) covers nothing new
+                acks.append((seq, time.time()))
+
+    def acked_at(self, consumer: str, seq: int) -> float | None:
+        acks = self.acks.get(consumer, [])
+        i = bisect.bisect_left(acks, (seq, -math.inf))
+        return acks[i][1] if i < len(acks) else None
+
+
+async def partitions_of(ctx: Ctx, base: int, count: int) -> dict[int, str]:
+    """Stream sequence -> the ingest consumer its stored subject belongs to."""
+    name = "bench-partitions"
+    config = ConsumerConfig(
+        durable_name=name,
+        ack_policy=AckPolicy.ALL,
+        deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
+        opt_start_seq=base + 1,
+        headers_only=True,
+        filter_subject=f"{subjects.STORED_EVENTS_PREFIX}.>",
+    )
+    await ctx.js.add_consumer(subjects.EVENTS_STREAM, config)
+    reader = WireConsumer(ctx.stack.nats_url, subjects.EVENTS_STREAM, name, name=name)
+    owners: dict[int, str] = {}
+    try:
+        await reader.start()
+        while len(owners) < count and (batch := await reader.fetch(expires_s=0.5)):
+            for d in batch:
+                owners[d.stream_seq] = subjects.ingest_consumer(int(d.subject.split(".")[2]))
+            await reader.ack_last(batch)
+    finally:
+        await reader.close()
+        await ctx.js.delete_consumer(subjects.EVENTS_STREAM, name)
+    return owners
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +123,7 @@ async def latency_phase(
     ctx: Ctx, rate: float, seconds: float, *, id_prefix: str = ID_PREFIX, label: str = ""
 ) -> LatencyRun:
     clock = AckClock()
+    base = await last_seq(ctx.js, subjects.EVENTS_STREAM)
     sub = await ctx.nc.subscribe("$JS.ACK.>", cb=clock.on_ack)
     count = int(rate * seconds)
     spec = PhaseSpec(
@@ -70,7 +131,7 @@ async def latency_phase(
         traffic.EVENTS_TOPIC_ROOT,
         id_prefix,
         subjects.EVENTS_STREAM,
-        subjects.INGEST_CONSUMER,
+        INGEST_DURABLES,
         count,
         publishers=1,
         rate=rate,
@@ -86,11 +147,13 @@ async def latency_phase(
         f"{id_prefix}%",
     )
     stored = [(r["stored"] - r["device"]) * 1000 for r in rows]
-    acked = [
-        (clock.seen[r["stream_seq"]] - r["device"]) * 1000
-        for r in rows
-        if r["stream_seq"] in clock.seen
-    ]
+    owners = await partitions_of(ctx, base, count)
+    acked = []
+    for r in rows:
+        seq = r["stream_seq"]
+        at = clock.acked_at(owners[seq], seq) if seq in owners else None
+        if at is not None:
+            acked.append((at - r["device"]) * 1000)
     return LatencyRun(
         rate_per_s=rate,
         seconds=seconds,

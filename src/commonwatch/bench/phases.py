@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import multiprocessing
 import os
 import time
@@ -12,7 +11,6 @@ from dataclasses import dataclass, field
 
 import asyncpg
 from nats.aio.client import Client
-from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, StreamConfig
 from rich.progress import Progress
@@ -37,10 +35,12 @@ from commonwatch.bench.watch import (
     wait_drained,
 )
 from commonwatch.bus import subjects
-from commonwatch.bus.pull import parse_ack_subject
 
 BACKLOG_WINDOW = 5000
 WARMUP_EVENTS = 500
+
+
+INGEST_DURABLES = tuple(subjects.ingest_consumer(p) for p in range(subjects.INGEST_PARTITIONS))
 
 
 @dataclass
@@ -66,7 +66,7 @@ class PhaseSpec:
     topic_root: str
     id_prefix: str
     stream: str
-    durable: str
+    durables: tuple[str, ...]
     count: int
     publishers: int
     rate: float = 0.0  # all publishers together; 0 is as fast as they can
@@ -141,11 +141,11 @@ async def mqtt_phase(
     `consumer` raises BenchError when the consuming process has died (see alive_check).
     """
     base = await last_seq(ctx.js, spec.stream)
-    target = DrainTarget(spec.stream, spec.durable, base, spec.count, max(90.0, spec.count / 800))
+    target = DrainTarget(spec.stream, spec.durables, base, spec.count, max(90.0, spec.count / 800))
     committed_before = ctx.worker_committed
 
     def on_progress(done: int) -> None:
-        if spec.durable == subjects.INGEST_CONSUMER:  # the bare consumer is not the worker
+        if spec.durables == INGEST_DURABLES:  # the bare consumer is not the worker
             ctx.sampler.committed = committed_before + done
 
     fleet = PublisherFleet(_specs(ctx, spec))
@@ -227,7 +227,7 @@ async def bare_phase(ctx: Ctx, count: int) -> PipelineRun:
             bare.TOPIC_ROOT,
             "bare",
             bare.STREAM,
-            bare.DURABLE,
+            (bare.DURABLE,),
             count,
             ctx.publishers,
         )
@@ -279,9 +279,7 @@ async def publish_lean(ctx: Ctx, id_prefix: str, count: int, label: str) -> tupl
 
 
 def _ingest_target(base: int, count: int) -> DrainTarget:
-    return DrainTarget(
-        subjects.EVENTS_STREAM, subjects.INGEST_CONSUMER, base, count, max(90.0, count / 800)
-    )
+    return DrainTarget(subjects.EVENTS_STREAM, INGEST_DURABLES, base, count, max(90.0, count / 800))
 
 
 async def start_worker(ctx: Ctx) -> None:
@@ -363,14 +361,3 @@ async def backlog_phase(ctx: Ctx, count: int) -> BacklogRun:
         cpu_bound_events_per_s=_cpu_bound(cpu_us),
         machine=machine,
     )
-
-
-class AckClock:
-    """Sees the worker's acks on the wire ($JS.ACK.>): the moment after commit, per stream seq."""
-
-    def __init__(self) -> None:
-        self.seen: dict[int, float] = {}
-
-    async def on_ack(self, msg: Msg) -> None:
-        with contextlib.suppress(ValueError, IndexError):
-            self.seen.setdefault(parse_ack_subject(msg.subject)[0], time.time())

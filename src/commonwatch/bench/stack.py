@@ -20,6 +20,7 @@ from nats.js import JetStreamContext
 
 from commonwatch.bench import traffic
 from commonwatch.bench.watch import BenchError
+from commonwatch.bus import subjects
 from commonwatch.bus.streams import ensure_streams
 from commonwatch.runtime import config
 from commonwatch.runtime.embedded import (
@@ -37,34 +38,39 @@ T = TypeVar("T")
 
 @dataclass
 class WorkerProcess:
-    """`python -m commonwatch worker`, exactly as `commonwatch up` runs it."""
+    """`python -m commonwatch worker --partition P`, one per partition, as `commonwatch up` runs
+    them."""
 
     env: dict[str, str]
     log_path: Path
-    proc: subprocess.Popen[bytes] | None = None
+    procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
-    def start(self) -> int:
+    def start(self) -> list[int]:
         with self.log_path.open("ab") as log:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "commonwatch", "worker"],
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                preexec_fn=die_with_parent,
-            )
-        return self.proc.pid
+            self.procs = [
+                subprocess.Popen(
+                    [sys.executable, "-m", "commonwatch", "worker", "--partition", str(p)],
+                    env=self.env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                    preexec_fn=die_with_parent,
+                )
+                for p in range(subjects.INGEST_PARTITIONS)
+            ]
+        return self.pids
 
     @property
-    def pid(self) -> int | None:
-        return self.proc.pid if self.proc and self.proc.poll() is None else None
+    def pids(self) -> list[int]:
+        return [p.pid for p in self.procs if p.poll() is None]
 
     def alive(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
+        return bool(self.procs) and all(p.poll() is None for p in self.procs)
 
     def stop(self, timeout_s: float = 15.0) -> None:
-        proc, self.proc = self.proc, None
-        stop_process(proc, timeout_s)
+        procs, self.procs = self.procs, []
+        for proc in procs:
+            stop_process(proc, timeout_s)
 
 
 @dataclass

@@ -57,10 +57,21 @@ class Drain:
 @dataclass(frozen=True, slots=True)
 class DrainTarget:
     stream: str
-    durable: str
+    durables: tuple[str, ...]  # the consumers that share the phase's messages (partitions)
     base: int
     count: int
     timeout_s: float
+
+
+async def committed(js: JetStreamContext, target: DrainTarget) -> int:
+    """Messages of the phase stored in the stream and acknowledged (after commit) by every
+    consumer they went to: published since `base`, less what is still pending anywhere."""
+    published = await last_seq(js, target.stream) - target.base
+    waiting = 0
+    for durable in target.durables:
+        state = await floor(js, target.stream, durable)
+        waiting += state.pending + state.ack_pending
+    return max(0, published - waiting)
 
 
 async def wait_drained(
@@ -82,19 +93,19 @@ async def wait_drained(
     done = 0
     while time.monotonic() < deadline:
         produced = check()
-        state = await floor(js, target.stream, target.durable)
-        done = max(0, state.acked_seq - target.base)
+        done = await committed(js, target)
         now = time.time()
         if done and not drain.first_ts:
             drain.first_ts, drain.first_done = now, done
         bar.update(task, completed=min(done, target.count))
         on_progress(done)
-        if done >= target.count and state.ack_pending == 0 and produced:
+        if done >= target.count and produced:
             drain.done_ts = now
             return drain
         await asyncio.sleep(POLL_S)
     raise BenchError(
-        f"{target.durable}: {done} of {target.count} committed after {target.timeout_s:.0f} s"
+        f"{', '.join(target.durables)}: {done} of {target.count} committed "
+        f"after {target.timeout_s:.0f} s"
     )
 
 

@@ -30,3 +30,9 @@ def parse_ack_subject(reply: str) -> tuple[int, int, int]:
     sseq = int(tokens[5 + offset])
     stored = int(tokens[7 + offset])
     return sseq, delivered, stored
+
+
+def ack_consumer(reply: str) -> str:
+    """The consumer's name in a $JS.ACK reply subject."""
+    tokens = reply.split(".")
+    return tokens[3 + (2 if len(tokens) >= 12 else 0)]

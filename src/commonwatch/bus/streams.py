@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 
 from nats.js import JetStreamContext
@@ -13,6 +14,7 @@ from nats.js.api import (
     RetentionPolicy,
     StorageType,
     StreamConfig,
+    SubjectTransform,
 )
 from nats.js.errors import NotFoundError
 
@@ -30,6 +32,7 @@ STREAMS = (
         max_bytes=8 * 1024**3,
         discard=DiscardPolicy.OLD,
         duplicate_window=120.0,
+        subject_transform=SubjectTransform(*subjects.PARTITION_TRANSFORM),
     ),
     StreamConfig(
         name=subjects.DEADLETTER_STREAM,
@@ -50,18 +53,23 @@ STREAMS = (
     ),
 )
 
-# AckPolicy.ALL: the worker commits batches in stream order, so one ack after each commit covers
-# the batch. Acking each message cost the worker and the server about 10 µs per event.
-INGEST = ConsumerConfig(
-    durable_name=subjects.INGEST_CONSUMER,
-    ack_policy=AckPolicy.ALL,
-    deliver_policy=DeliverPolicy.ALL,
-    ack_wait=10.0,
-    # We acknowledge after each batch commits; the default of 1,000 pending would stall batching.
-    max_ack_pending=100_000,
-    max_waiting=16,
-    filter_subject=f"{subjects.EVENTS_PREFIX}.>",
-)
+
+def ingest_config(partition: int) -> ConsumerConfig:
+    """One durable consumer per partition, read by one worker process.
+
+    AckPolicy.ALL: the worker commits batches in stream order, so one ack after each commit
+    covers the batch; acking each message cost the worker and the server about 10 µs per event.
+    """
+    return ConsumerConfig(
+        durable_name=subjects.ingest_consumer(partition),
+        ack_policy=AckPolicy.ALL,
+        deliver_policy=DeliverPolicy.ALL,
+        ack_wait=10.0,
+        # We acknowledge after each batch commits; 1,000 pending (the default) would stall batching.
+        max_ack_pending=100_000,
+        max_waiting=16,
+        filter_subjects=subjects.partition_filters(partition),
+    )
 
 
 async def ensure_streams(js: JetStreamContext) -> None:
@@ -71,7 +79,32 @@ async def ensure_streams(js: JetStreamContext) -> None:
             await js.update_stream(config)
         except NotFoundError:
             await js.add_stream(config)
-    await ensure_consumer(js, subjects.EVENTS_STREAM, INGEST)
+    await _ensure_ingest_consumers(js)
+
+
+async def _ensure_ingest_consumers(js: JetStreamContext) -> None:
+    """The partition consumers; made from the single consumer of before, after its ack floor."""
+    stream = subjects.EVENTS_STREAM
+    configs = [ingest_config(p) for p in range(subjects.INGEST_PARTITIONS)]
+    try:
+        single = await js.consumer_info(stream, subjects.INGEST_CONSUMER)
+    except NotFoundError:
+        single = None
+    for config in configs:
+        if single is not None:
+            config = _after_floor(config, single.ack_floor.stream_seq if single.ack_floor else 0)
+        await ensure_consumer(js, stream, config)
+    if single is not None:
+        with contextlib.suppress(NotFoundError):  # another worker moved it over just now
+            await js.delete_consumer(stream, subjects.INGEST_CONSUMER)
+
+
+def _after_floor(config: ConsumerConfig, floor: int) -> ConsumerConfig:
+    if not floor:
+        return config
+    return dataclasses.replace(
+        config, deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=floor + 1
+    )
 
 
 async def ensure_consumer(js: JetStreamContext, stream: str, config: ConsumerConfig) -> None:
@@ -96,8 +129,4 @@ async def ensure_consumer(js: JetStreamContext, stream: str, config: ConsumerCon
         return
     floor = info.ack_floor.stream_seq if info.ack_floor else 0
     await js.delete_consumer(stream, name)
-    if floor:
-        config = dataclasses.replace(
-            config, deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=floor + 1
-        )
-    await js.add_consumer(stream, config)
+    await js.add_consumer(stream, _after_floor(config, floor))

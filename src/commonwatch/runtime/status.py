@@ -30,9 +30,12 @@ class StatusProbe:
         snap = Snapshot()
         js = self._nc.jetstream()
         with contextlib.suppress(JetStreamError, TimeoutError):
-            info = await js.consumer_info(subjects.EVENTS_STREAM, subjects.INGEST_CONSUMER)
-            done = info.ack_floor.stream_seq if info.ack_floor else 0
-            snap.backlog = (info.num_pending or 0) + (info.num_ack_pending or 0)
+            done = 0
+            for partition in range(subjects.INGEST_PARTITIONS):
+                name = subjects.ingest_consumer(partition)
+                info = await js.consumer_info(subjects.EVENTS_STREAM, name)
+                done += info.ack_floor.consumer_seq if info.ack_floor else 0
+                snap.backlog += (info.num_pending or 0) + (info.num_ack_pending or 0)
             snap.events_per_s = self._rate(done)
         with contextlib.suppress(JetStreamError, TimeoutError):
             snap.dead_letters = (await js.stream_info(subjects.DEADLETTER_STREAM)).state.messages

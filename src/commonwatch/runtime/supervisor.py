@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from commonwatch.bus import subjects
 from commonwatch.runtime.config import Settings, child_env
 from commonwatch.runtime.embedded import (
     EmbeddedNats,
@@ -75,8 +76,12 @@ class Platform:
     def plan_children(self) -> None:
         s = self.settings
         base = [sys.executable, "-m", "commonwatch"]
+        workers = [
+            Child(f"worker-{p}", [*base, "worker", "--partition", str(p)])
+            for p in range(subjects.INGEST_PARTITIONS)
+        ]
         self.children = [
-            Child("worker", [*base, "worker"]),
+            *workers,
             Child(
                 "api", [*base, "api", "--http-host", s.http_host, "--http-port", str(s.http_port)]
             ),
@@ -117,7 +122,7 @@ class Platform:
         return notes
 
     def stop_children(self, timeout_s: float = 15.0) -> None:
-        for child in reversed(self.children):  # simulator, receivers, api, then worker
+        for child in reversed(self.children):  # simulator, receivers, api, then workers
             stop_process(child.proc, timeout_s)
 
     def stop_servers(self) -> None:

@@ -80,7 +80,8 @@ def parse_batch(deliveries: list[Delivery]) -> Parsed:
         except ParseError as exc:
             source = "mqtt" if d.mqtt else "bus"
             summary = deadletter.summarise(d.data)
-            parsed.dead.append(deadletter.DeadLetter(source, exc.reason, d.subject, summary))
+            subject = subjects.as_published(d.subject)  # what the sender used
+            parsed.dead.append(deadletter.DeadLetter(source, exc.reason, subject, summary))
             continue
         parsed.events.append(event)
         parsed.seqs.append(d.stream_seq)
@@ -89,14 +90,23 @@ def parse_batch(deliveries: list[Delivery]) -> Parsed:
 
 class IngestWorker:
     def __init__(
-        self, *, nc: Client, js: JetStreamContext, conn: asyncpg.Connection, rules: Rules
+        self,
+        *,
+        nc: Client,
+        js: JetStreamContext,
+        conn: asyncpg.Connection,
+        rules: Rules,
+        partition: int = 0,
     ) -> None:
         self.nc, self.js, self.conn, self.rules = nc, js, conn, rules
         # Its own connection, on the same server as `nc`: the hot loop skips nats-py's per-message
         # costs, while dead letters keep using the ordinary client.
         url = nc.connected_url.geturl() if nc.connected_url else ""
         self.consumer = WireConsumer(
-            url, subjects.EVENTS_STREAM, subjects.INGEST_CONSUMER, name="commonwatch-ingest"
+            url,
+            subjects.EVENTS_STREAM,
+            subjects.ingest_consumer(partition),
+            name=f"commonwatch-ingest-{partition}",
         )
         self.places = places.PlaceCache()
         self.processed = 0
@@ -171,14 +181,16 @@ async def connect_nats(url: str, name: str) -> Client:
     )
 
 
-async def run(database_url: str, nats_url: str, rules: Rules, stop: asyncio.Event) -> None:
-    nc = await connect_nats(nats_url, "commonwatch-worker")
+async def run(
+    database_url: str, nats_url: str, rules: Rules, stop: asyncio.Event, partition: int = 0
+) -> None:
+    nc = await connect_nats(nats_url, f"commonwatch-worker-{partition}")
     js = nc.jetstream()
     await ensure_streams(js)
     conn = await db.connect(database_url)
-    worker = IngestWorker(nc=nc, js=js, conn=conn, rules=rules)
+    worker = IngestWorker(nc=nc, js=js, conn=conn, rules=rules, partition=partition)
     await worker.start()
-    log.info("ingest worker consuming %s", subjects.EVENTS_STREAM)
+    log.info("ingest worker consuming %s partition %d", subjects.EVENTS_STREAM, partition)
     try:
         await worker.run(stop)
     finally:
@@ -187,7 +199,7 @@ async def run(database_url: str, nats_url: str, rules: Rules, stop: asyncio.Even
         await nc.drain()
 
 
-async def main(database_url: str, nats_url: str, rules: Rules) -> None:
+async def main(database_url: str, nats_url: str, rules: Rules, partition: int = 0) -> None:
     """The `commonwatch worker` process: migrate, then consume until SIGINT/SIGTERM."""
     await db.migrate(database_url)
-    await run(database_url, nats_url, rules, stop_on_signals())
+    await run(database_url, nats_url, rules, stop_on_signals(), partition)
