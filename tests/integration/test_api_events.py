@@ -19,7 +19,7 @@ def device_id() -> str:
 
 
 async def last_on(js: JetStreamContext, subject: str) -> tuple[int, bytes, dict[str, str]]:
-    msg = await js.get_last_msg(subjects.EVENTS_STREAM, subjects.stored_filter(subject))
+    msg = await js.get_last_msg(subjects.EVENTS_STREAM, subject)
     return msg.seq, msg.data, msg.headers or {}
 
 
@@ -147,7 +147,7 @@ async def test_it_publishes_nothing_from_a_batch_with_one_bad_event(
     assert response.status_code == 422
     assert "`$[1].ts`" in response.json()["detail"]
     with pytest.raises(NotFoundError):
-        await bus.get_last_msg(subjects.EVENTS_STREAM, subjects.stored_event_subject("_", device))
+        await bus.get_last_msg(subjects.EVENTS_STREAM, subjects.event_subject("_", device))
 
 
 async def test_it_documents_the_event_body_in_openapi(anonymous: httpx.AsyncClient) -> None:

@@ -1,8 +1,8 @@
-"""CW_EVENTS in partitions: one consumer each, and the way over from the single consumer."""
+"""Ingest partitions: every consumer sees the stream, each worker keeps its own devices, and the
+single consumer of before hands over."""
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -17,7 +17,7 @@ from commonwatch.bus.streams import STREAMS, ensure_streams
 from commonwatch.bus.wire import WireConsumer
 from commonwatch.runtime.embedded import EmbeddedNats, free_port
 
-OLD_EVENTS_STREAM = dataclasses.replace(STREAMS[0], subject_transform=None)
+PARTS = range(subjects.INGEST_PARTITIONS)
 
 
 @pytest.fixture
@@ -34,35 +34,46 @@ async def fresh(tmp_path: Path) -> AsyncIterator[tuple[str, JetStreamContext]]:
 
 async def publish(js: JetStreamContext, n: int, tag: str) -> None:
     for i in range(n):
-        await js.publish(subjects.event_subject(f"c{i % 5}", f"{tag}{i}"), b"{}")
+        await js.publish(subjects.event_subject(f"c{i % 5}", f"{tag}{i % 13}"), f"{i}".encode())
 
 
-async def pending(js: JetStreamContext, partition: int) -> int:
-    info = await js.consumer_info(subjects.EVENTS_STREAM, subjects.ingest_consumer(partition))
-    return int(info.num_pending or 0)
+def consumer(url: str, partition: int) -> WireConsumer:
+    name = subjects.ingest_consumer(partition)
+    return WireConsumer(
+        url, subjects.EVENTS_STREAM, name, batch=50, partition=(partition, len(PARTS))
+    )
 
 
-async def test_each_device_keeps_to_one_partition_and_every_event_has_a_consumer(
+async def test_each_worker_keeps_its_devices_and_its_acks_cover_the_rest(
     fresh: tuple[str, JetStreamContext],
 ) -> None:
-    _, js = fresh
+    url, js = fresh
     await ensure_streams(js)
-    for _ in range(3):
-        await js.publish(subjects.event_subject("c1", "same-device"), b"{}")
-    await publish(js, 40, "d")
-    await js.publish("commonwatch.events.too.many.levels", b"{}")  # garbage goes to partition 0
-    counts = [await pending(js, p) for p in range(subjects.INGEST_PARTITIONS)]
-    assert sum(counts) == 44
-    assert all(counts)
-    stored = {(await js.get_msg(subjects.EVENTS_STREAM, seq)).subject for seq in (1, 2, 3)}
-    assert len(stored) == 1  # one device, one partition
+    await publish(js, 200, "d")
+    await js.publish("commonwatch.events.too.many.levels", b"garbage")  # exactly one keeps it
+    kept: dict[int, list[tuple[str, int]]] = {p: [] for p in PARTS}
+    for p in PARTS:
+        reader = consumer(url, p)
+        await reader.start()
+        while (batch := await reader.fetch_batch(expires_s=0.3)).ack is not None:
+            kept[p] += [(d.subject, d.stream_seq) for d in batch.deliveries]
+            await reader.ack_reply(batch.ack)
+        await reader.close()
+    by_subject = {p: {s for s, _ in kept[p]} for p in PARTS}
+    assert sum(len(k) for k in kept.values()) == 201
+    assert all(kept.values())
+    assert not set.intersection(*by_subject.values())  # a device is in one partition only
+    for p in PARTS:
+        assert [q for _, q in kept[p]] == sorted(q for _, q in kept[p])  # in order
+        info = await js.consumer_info(subjects.EVENTS_STREAM, subjects.ingest_consumer(p))
+        assert (info.num_pending, info.num_ack_pending) == (0, 0)
 
 
 async def test_the_single_consumer_of_before_hands_over_after_its_ack_floor(
     fresh: tuple[str, JetStreamContext],
 ) -> None:
     url, js = fresh
-    await js.add_stream(OLD_EVENTS_STREAM)
+    await js.add_stream(STREAMS[0])
     old = ConsumerConfig(durable_name=subjects.INGEST_CONSUMER, ack_policy=AckPolicy.EXPLICIT)
     await js.add_consumer(subjects.EVENTS_STREAM, old)
     await publish(js, 10, "before")
@@ -76,7 +87,6 @@ async def test_the_single_consumer_of_before_hands_over_after_its_ack_floor(
 
     with pytest.raises(NotFoundError):
         await js.consumer_info(subjects.EVENTS_STREAM, subjects.INGEST_CONSUMER)
-    # The 6 old-shape messages go to partition 0; the 10 new ones are spread by device.
-    counts = [await pending(js, p) for p in range(subjects.INGEST_PARTITIONS)]
-    assert sum(counts) == 16
-    assert counts[0] >= 6
+    for p in PARTS:
+        info = await js.consumer_info(subjects.EVENTS_STREAM, subjects.ingest_consumer(p))
+        assert info.num_pending == 16  # 6 left from before, 10 new: each partition sees all

@@ -71,7 +71,7 @@ async def test_it_remembers_a_communication_failure_across_a_restart(
     servers: Servers, js: JetStreamContext
 ) -> None:
     acct = secrets.token_hex(3).upper()
-    subject = f"commonwatch.ingest.*._.sia-{acct}"
+    subject = f"commonwatch.events._.sia-{acct}"
     options = ReceiverOptions(
         nats_url=servers.nats_url, database_url=servers.database_url, port=0,
         static=(account(acct, supervision_s=0.5),), sweep_s=0.1, grace_s=0.0,
@@ -112,5 +112,5 @@ async def test_it_takes_alarms_while_the_database_is_away(
     finally:
         await rx.stop()
     assert read_answer(answer).kind == "ACK"
-    (fire,) = await stored(js, f"commonwatch.ingest.*._.sia-{acct}-z5")
+    (fire,) = await stored(js, f"commonwatch.events._.sia-{acct}-z5")
     assert fire.type == "smoke"

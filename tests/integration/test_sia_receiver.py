@@ -157,8 +157,8 @@ async def test_it_acks_clear_sia_dcs_and_contact_id_over_tcp_after_storing_them(
         await panel.close()
     assert first.endswith(f'"ACK"0001R1L0#{acct}[]\r'.encode())
     assert second.endswith(f'"ACK"0002L0#{acct}[]\r'.encode())
-    (burglary,) = await events_on(bus[1], f"commonwatch.ingest.*._.sia-{acct}-z4")
-    (smoke,) = await events_on(bus[1], f"commonwatch.ingest.*._.sia-{acct}-z5")
+    (burglary,) = await events_on(bus[1], f"commonwatch.events._.sia-{acct}-z4")
+    (smoke,) = await events_on(bus[1], f"commonwatch.events._.sia-{acct}-z5")
     assert (burglary.type, burglary.state, burglary.source) == ("intrusion", "alarm", "sia")
     assert (smoke.type, smoke.state) == ("smoke", "alarm")
 
@@ -174,7 +174,7 @@ async def test_it_acks_over_udp_clear_and_encrypted(
         checked(await udp_exchange("127.0.0.1", receiver.port, frame)), KEY.encode()
     )
     assert (reply.kind, reply.encrypted, reply.seq, reply.account) == ("ACK", True, "0004", sealed)
-    (panic,) = await events_on(bus[1], f"commonwatch.ingest.*._.sia-{sealed}-z1")
+    (panic,) = await events_on(bus[1], f"commonwatch.events._.sia-{sealed}-z1")
     assert panic.type == "panic"
 
 
@@ -190,7 +190,7 @@ async def test_it_acks_encrypted_contact_id_over_tcp_with_an_encrypted_ack(
         await panel.close()
     assert (reply.kind, reply.encrypted) == ("ACK", True)
     assert reply.timestamp is not None and abs(reply.timestamp - now()) < timedelta(seconds=5)
-    (gas,) = await events_on(bus[1], f"commonwatch.ingest.*._.sia-{sealed}-z8")
+    (gas,) = await events_on(bus[1], f"commonwatch.events._.sia-{sealed}-z8")
     assert gas.type == "gas"
 
 
@@ -228,7 +228,7 @@ async def test_it_acks_each_protocol_id_and_encryption_over_each_transport(
         raw = await udp_exchange("127.0.0.1", receiver.port, frame)
     answer = read_answer(checked(raw), KEY.encode())
     assert (answer.kind, answer.encrypted, answer.seq) == ("ACK", sealed, f"{zone:04d}")
-    (tamper,) = await events_on(bus[1], f"commonwatch.ingest.*._.sia-{acct}-z{zone}")
+    (tamper,) = await events_on(bus[1], f"commonwatch.events._.sia-{acct}-z{zone}")
     assert (tamper.type, tamper.state) == ("tamper", "alarm")
 
 
@@ -265,7 +265,7 @@ async def test_it_gives_no_answer_and_no_event_for_a_corrupted_crc(
         assert read_answer(checked(await panel.exchange(dialler.null(acct, 8)))).seq == "0008"
     finally:
         await panel.close()
-    assert await nothing_on(bus[1], f"commonwatch.ingest.*._.sia-{acct}-z61")
+    assert await nothing_on(bus[1], f"commonwatch.events._.sia-{acct}-z61")
     letters = await deadletter.recent(bus[1], limit=20)
     assert any(d.source == "sia" and d.reason == "CRC mismatch" for d in letters)
 
@@ -282,7 +282,7 @@ async def test_it_naks_a_stale_timestamp_with_its_own_clock(
         await panel.close()
     assert (nak.kind, nak.seq, nak.encrypted) == ("NAK", "0000", False)
     assert nak.timestamp is not None and abs(nak.timestamp - now()) < timedelta(seconds=5)
-    assert await nothing_on(bus[1], f"commonwatch.ingest.*._.sia-{acct}-z62")
+    assert await nothing_on(bus[1], f"commonwatch.events._.sia-{acct}-z62")
 
 
 async def test_it_acks_an_unknown_account_and_raises_unknown_account(
@@ -299,8 +299,8 @@ async def test_it_acks_an_unknown_account_and_raises_unknown_account(
     finally:
         await panel.close()
     assert (ack.kind, nak.kind) == ("ACK", "NAK")
-    (flag,) = await events_on(bus[1], f"commonwatch.ingest.*._.sia-{stranger}")
-    (fire,) = await events_on(bus[1], f"commonwatch.ingest.*._.sia-{stranger}-z2")
+    (flag,) = await events_on(bus[1], f"commonwatch.events._.sia-{stranger}")
+    (fire,) = await events_on(bus[1], f"commonwatch.events._.sia-{stranger}-z2")
     assert (flag.type, flag.state, fire.type) == ("unknown_account", "alarm", "smoke")
 
 
@@ -359,7 +359,7 @@ async def test_it_supervises_a_panel_by_its_link_tests(
     accounts: dict[str, str],
 ) -> None:  # fmt: skip
     acct = accounts["watched"]
-    subject = f"commonwatch.ingest.*._.sia-{acct}"
+    subject = f"commonwatch.events._.sia-{acct}"
     (silent,) = await events_on(bus[1], subject)  # nothing heard since the receiver started
     assert (silent.type, silent.state) == ("communication_failure", "alarm")
     for seq in range(10):  # 3 s of link tests, one every 0.3 s, against a 1.5 s window

@@ -14,7 +14,7 @@ import pytest
 from nats.js import JetStreamContext
 
 from commonwatch.bus.streams import ensure_streams
-from commonwatch.bus.subjects import EVENTS_STREAM, as_published, event_subject, stored_filter
+from commonwatch.bus.subjects import EVENTS_STREAM, event_subject
 from commonwatch.sim.district import CITY_PATH, DemoDistrict, build_district
 from commonwatch.sim.seed import seed
 from commonwatch.sim.simulator import run_simulator
@@ -137,9 +137,7 @@ async def test_it_publishes_chatter_and_a_fire_alarm_through_mqtt_into_the_event
         messages = [await js.get_msg(EVENTS_STREAM, seq) for seq in range(before + 1, after + 1)]
     finally:
         for community in district.communities:  # leave the shared stream as we found it
-            await js.purge_stream(
-                EVENTS_STREAM, subject=stored_filter(event_subject(community.id, ">"))
-            )
+            await js.purge_stream(EVENTS_STREAM, subject=event_subject(community.id, ">"))
 
     devices = {d.id: d for d in district.devices}
     bodies = [msgspec.json.decode(m.data or b"") for m in messages]
@@ -147,7 +145,7 @@ async def test_it_publishes_chatter_and_a_fire_alarm_through_mqtt_into_the_event
     assert 30 <= len(messages) <= 60
     assert {(m.headers or {}).get("Nmqtt-Pub") for m in messages} == {"1"}  # QoS 1, via MQTT
     assert all(
-        as_published(m.subject or "") == event_subject(d.community_id, d.id)
+        m.subject == event_subject(d.community_id, d.id)
         for m, d in zip(messages, senders, strict=True)
     )
     assert {b["state"] for b in bodies} == {"info", "alarm"}

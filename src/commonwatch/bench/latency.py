@@ -6,8 +6,7 @@ lower bound. The worker acknowledges only after commit; the bench sees that ack 
 ($JS.ACK.>), which is an upper bound. All clocks are this machine's.
 
 The ingest consumers ack cumulatively (AckPolicy.ALL), one consumer per partition: an event is
-acknowledged by the first ack of its partition's consumer at or past its stream sequence. Which
-partition each event went to is read back from the subjects the stream stored.
+acknowledged by the first ack of its partition's consumer at or past its stream sequence.
 """
 
 from __future__ import annotations
@@ -20,7 +19,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from nats.aio.msg import Msg
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from commonwatch.bench import traffic
 from commonwatch.bench.phases import (
@@ -31,10 +29,8 @@ from commonwatch.bench.phases import (
     mqtt_phase,
     worker_check,
 )
-from commonwatch.bench.watch import last_seq
 from commonwatch.bus import subjects
 from commonwatch.bus.pull import ack_consumer, parse_ack_subject
-from commonwatch.bus.wire import WireConsumer
 
 ID_PREFIX = "lat"
 
@@ -59,30 +55,10 @@ class AckClock:
         return acks[i][1] if i < len(acks) else None
 
 
-async def partitions_of(ctx: Ctx, base: int, count: int) -> dict[int, str]:
-    """Stream sequence -> the ingest consumer its stored subject belongs to."""
-    name = "bench-partitions"
-    config = ConsumerConfig(
-        durable_name=name,
-        ack_policy=AckPolicy.ALL,
-        deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
-        opt_start_seq=base + 1,
-        headers_only=True,
-        filter_subject=f"{subjects.STORED_EVENTS_PREFIX}.>",
-    )
-    await ctx.js.add_consumer(subjects.EVENTS_STREAM, config)
-    reader = WireConsumer(ctx.stack.nats_url, subjects.EVENTS_STREAM, name, name=name)
-    owners: dict[int, str] = {}
-    try:
-        await reader.start()
-        while len(owners) < count and (batch := await reader.fetch(expires_s=0.5)):
-            for d in batch:
-                owners[d.stream_seq] = subjects.ingest_consumer(int(d.subject.split(".")[2]))
-            await reader.ack_last(batch)
-    finally:
-        await reader.close()
-        await ctx.js.delete_consumer(subjects.EVENTS_STREAM, name)
-    return owners
+def consumer_of(community: str, device: str) -> str:
+    """The ingest consumer whose worker keeps this device's events."""
+    subject = subjects.event_subject(community, device).encode()
+    return subjects.ingest_consumer(subjects.partition_of(subject))
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +99,6 @@ async def latency_phase(
     ctx: Ctx, rate: float, seconds: float, *, id_prefix: str = ID_PREFIX, label: str = ""
 ) -> LatencyRun:
     clock = AckClock()
-    base = await last_seq(ctx.js, subjects.EVENTS_STREAM)
     sub = await ctx.nc.subscribe("$JS.ACK.>", cb=clock.on_ack)
     count = int(rate * seconds)
     spec = PhaseSpec(
@@ -142,16 +117,15 @@ async def latency_phase(
         await sub.unsubscribe()
     ctx.worker_committed += count
     rows = await ctx.conn.fetch(
-        "SELECT stream_seq, extract(epoch FROM device_ts)::float8 AS device, "
+        "SELECT stream_seq, community_id, device_id, "
+        "extract(epoch FROM device_ts)::float8 AS device, "
         "extract(epoch FROM stored_at)::float8 AS stored FROM events WHERE id LIKE $1",
         f"{id_prefix}%",
     )
     stored = [(r["stored"] - r["device"]) * 1000 for r in rows]
-    owners = await partitions_of(ctx, base, count)
     acked = []
     for r in rows:
-        seq = r["stream_seq"]
-        at = clock.acked_at(owners[seq], seq) if seq in owners else None
+        at = clock.acked_at(consumer_of(r["community_id"], r["device_id"]), r["stream_seq"])
         if at is not None:
             acked.append((at - r["device"]) * 1000)
     return LatencyRun(

@@ -20,6 +20,15 @@ class Delivery(msgspec.Struct, frozen=True):
     mqtt: bool = False
 
 
+class Batch(msgspec.Struct, frozen=True):
+    """What one pull brought: our deliveries, and the reply subject to acknowledge once they
+    are committed. With AckPolicy.ALL that ack covers every message the pull fetched, those of
+    other partitions included."""
+
+    deliveries: list[Delivery]
+    ack: str | None
+
+
 def parse_ack_subject(reply: str) -> tuple[int, int, int]:
     """(stream sequence, delivery count, stored timestamp ns) from a $JS.ACK reply subject."""
     tokens = reply.split(".")

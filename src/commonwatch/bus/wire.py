@@ -24,7 +24,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
-from commonwatch.bus.pull import Delivery, parse_ack_subject
+from commonwatch.bus.pull import Batch, Delivery, parse_ack_subject
+from commonwatch.bus.subjects import partition_of
 
 log = logging.getLogger(__name__)
 
@@ -90,13 +91,21 @@ def ack_frames(replies: list[str]) -> bytes:
 
 
 class WireProtocol(asyncio.Protocol):
-    """Parses what the server sends; hands messages on our inbox to `on_delivery`."""
+    """Parses what the server sends; hands messages on our inbox to `on_delivery`, or only
+    their reply subject to `on_skipped` when `keep` says the subject is another partition's."""
 
     def __init__(
-        self, on_delivery: Callable[[Delivery], None], on_status: Callable[[bytes], None]
+        self,
+        on_delivery: Callable[[Delivery], None],
+        on_status: Callable[[bytes], None],
+        *,
+        keep: Callable[[bytes], bool] | None = None,
+        on_skipped: Callable[[bytes], None] = lambda reply: None,
     ) -> None:
         self._on_delivery = on_delivery
         self._on_status = on_status
+        self._keep = keep
+        self._on_skipped = on_skipped
         self._buf = bytearray()
         self._pending: tuple[bytes, bytes, int] | None = None  # subject, reply, header length
         self._need = 0
@@ -184,6 +193,9 @@ class WireProtocol(asyncio.Protocol):
             # A status (404 no messages, 408 request expired, 409 ...) ends the current request.
             self._on_status(header)
             return
+        if self._keep is not None and not self._keep(subject):
+            self._on_skipped(reply)
+            return
         reply_s = reply.decode()
         sseq, delivered, stored = parse_ack_subject(reply_s)
         mqtt = MQTT_HEADER in header
@@ -192,10 +204,22 @@ class WireProtocol(asyncio.Protocol):
 
 
 class WireConsumer:
-    """Pulls batches from a durable consumer; the same interface as `PullConsumer`."""
+    """Pulls batches from a durable consumer.
+
+    With `partition=(index, count)` it keeps only the subjects that hash to `index`; the others
+    belong to another partition's consumer and worker. `fetch_batch` then also says which
+    message to acknowledge (AckPolicy.ALL) to cover everything the batch fetched.
+    """
 
     def __init__(
-        self, url: str, stream: str, durable: str, *, batch: int = 2000, name: str = "consumer"
+        self,
+        url: str,
+        stream: str,
+        durable: str,
+        *,
+        batch: int = 2000,
+        name: str = "consumer",
+        partition: tuple[int, int] | None = None,
     ) -> None:
         self._addr = parse_url(url)
         self._name = name
@@ -205,6 +229,10 @@ class WireConsumer:
         self._buffer: list[Delivery] = []
         self._done = asyncio.Event()
         self._want = 0
+        self._received = 0  # kept and skipped, since the last take
+        self.last_received = 0  # kept and skipped, in the last fetch
+        self._skipped: bytes | None = None  # reply subject of the last message skipped
+        self._keep = _partition_filter(partition) if partition else None
         self._proto: WireProtocol | None = None
         self._failures = 0
 
@@ -220,9 +248,7 @@ class WireConsumer:
         loop = asyncio.get_running_loop()
         addr = self._addr
         transport, proto = await asyncio.wait_for(
-            loop.create_connection(
-                lambda: WireProtocol(self._on_delivery, self._on_status), addr.host, addr.port
-            ),
+            loop.create_connection(self._protocol, addr.host, addr.port),
             CONNECT_TIMEOUT_S,
         )
         try:
@@ -266,9 +292,22 @@ class WireConsumer:
         log.info("consumer connection to NATS re-established")
         return self._proto
 
+    def _protocol(self) -> WireProtocol:
+        return WireProtocol(
+            self._on_delivery, self._on_status, keep=self._keep, on_skipped=self._on_skipped
+        )
+
     def _on_delivery(self, delivery: Delivery) -> None:
         self._buffer.append(delivery)
-        if self._want and len(self._buffer) >= self._want:
+        self._count_one()
+
+    def _on_skipped(self, reply: bytes) -> None:
+        self._skipped = reply
+        self._count_one()
+
+    def _count_one(self) -> None:
+        self._received += 1
+        if self._want and self._received >= self._want:
             self._done.set()
 
     def _on_status(self, header: bytes) -> None:
@@ -280,7 +319,7 @@ class WireConsumer:
         """Up to `batch` messages: returns as soon as some are there, or empty after expires_s."""
         self._want = self.batch
         self._done.clear()
-        if len(self._buffer) >= self._want:
+        if self._received >= self._want:
             return self._take()
         proto = await self._connected()
         if proto is None:
@@ -304,8 +343,26 @@ class WireConsumer:
 
     def _take(self) -> list[Delivery]:
         out, self._buffer = self._buffer, []
+        self.last_received, self._received = self._received, 0
         self._want = 0
         return out
+
+    async def fetch_batch(self, *, expires_s: float = 1.0) -> Batch:
+        """Our deliveries, and the reply subject whose ack covers all that was fetched."""
+        deliveries = await self.fetch(expires_s=expires_s)
+        skipped, self._skipped = self._skipped, None
+        # In stream order, but a redelivery may come later with a lower sequence: take the max.
+        tops = [(d.stream_seq, d.reply) for d in deliveries]
+        if skipped is not None:
+            reply = skipped.decode()
+            tops.append((parse_ack_subject(reply)[0], reply))
+        ack = max(tops)[1] if tops else None
+        return Batch(deliveries, ack)
+
+    async def ack_reply(self, reply: str | None) -> None:
+        """AckPolicy.ALL: acknowledge everything up to this message."""
+        if reply is not None:
+            await self._send(ack_frames([reply]))
 
     async def ack(self, deliveries: list[Delivery]) -> None:
         """One write for the batch. Lost acks (connection gone) mean redelivery, never loss."""
@@ -334,3 +391,10 @@ class WireConsumer:
             proto.write(data)
         except WireError as exc:
             log.warning("acknowledgements not sent (%s); the server will redeliver", exc)
+
+
+def _partition_filter(partition: tuple[int, int]) -> Callable[[bytes], bool]:
+    index, count = partition
+    if not 0 <= index < count:
+        raise ValueError(f"partition {index} of {count}")
+    return lambda subject: partition_of(subject, count) == index

@@ -14,7 +14,7 @@ from nats.aio.client import Client
 from nats.js import JetStreamContext
 
 from commonwatch.bus import deadletter, subjects
-from commonwatch.bus.pull import Delivery
+from commonwatch.bus.pull import Batch, Delivery
 from commonwatch.bus.streams import ensure_streams
 from commonwatch.bus.wire import WireConsumer
 from commonwatch.domain.model import DeviceEvent
@@ -80,8 +80,7 @@ def parse_batch(deliveries: list[Delivery]) -> Parsed:
         except ParseError as exc:
             source = "mqtt" if d.mqtt else "bus"
             summary = deadletter.summarise(d.data)
-            subject = subjects.as_published(d.subject)  # what the sender used
-            parsed.dead.append(deadletter.DeadLetter(source, exc.reason, subject, summary))
+            parsed.dead.append(deadletter.DeadLetter(source, exc.reason, d.subject, summary))
             continue
         parsed.events.append(event)
         parsed.seqs.append(d.stream_seq)
@@ -107,6 +106,7 @@ class IngestWorker:
             subjects.EVENTS_STREAM,
             subjects.ingest_consumer(partition),
             name=f"commonwatch-ingest-{partition}",
+            partition=(partition, subjects.INGEST_PARTITIONS),
         )
         self.places = places.PlaceCache()
         self.processed = 0
@@ -116,20 +116,21 @@ class IngestWorker:
         await self.consumer.start()
 
     async def step(self, expires_s: float = 1.0) -> int:
-        """One batch, start to finish: fetch, parse, store, acknowledge."""
-        deliveries = await self.consumer.fetch(expires_s=expires_s)
-        if deliveries:
-            await self._commit(deliveries, parse_batch(deliveries))
-        return len(deliveries)
+        """One batch, start to finish: fetch, parse, store, acknowledge. Returns how many
+        messages the pull brought, this partition's and others' (which it only acknowledges)."""
+        batch = await self.consumer.fetch_batch(expires_s=expires_s)
+        if batch.ack is not None:
+            await self._commit(batch, parse_batch(batch.deliveries))
+        return self.consumer.last_received
 
-    async def _commit(self, deliveries: list[Delivery], parsed: Parsed) -> None:
+    async def _commit(self, batch: Batch, parsed: Parsed) -> None:
         await deadletter.publish(self.js, parsed.dead)
         if parsed.events:
             await self._store(parsed)
         # Only now, after COMMIT: a crash before this line means redelivery, never loss.
         # Batches commit in stream order, and the consumer acks all up to the one acked.
-        await self.consumer.ack_last(deliveries)
-        self.processed += len(deliveries)
+        await self.consumer.ack_reply(batch.ack)
+        self.processed += len(batch.deliveries)
 
     async def _store(self, parsed: Parsed) -> None:
         try:
@@ -150,29 +151,29 @@ class IngestWorker:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Two stages: while one batch is in PostgreSQL, the next is fetched and parsed."""
-        ready: asyncio.Queue[tuple[list[Delivery], Parsed]] = asyncio.Queue(maxsize=1)
+        ready: asyncio.Queue[tuple[Batch, Parsed]] = asyncio.Queue(maxsize=1)
         fetcher = asyncio.create_task(self._fetch_into(ready, stop))
         try:
             while not (stop.is_set() and ready.empty()):
                 try:
-                    deliveries, parsed = await asyncio.wait_for(ready.get(), timeout=0.5)
+                    batch, parsed = await asyncio.wait_for(ready.get(), timeout=0.5)
                 except TimeoutError:
                     if fetcher.done():
                         fetcher.result()  # re-raise what stopped the fetcher
                         return
                     continue
-                await self._commit(deliveries, parsed)
+                await self._commit(batch, parsed)
         finally:
             fetcher.cancel()
             await asyncio.gather(fetcher, return_exceptions=True)
 
     async def _fetch_into(
-        self, ready: asyncio.Queue[tuple[list[Delivery], Parsed]], stop: asyncio.Event
+        self, ready: asyncio.Queue[tuple[Batch, Parsed]], stop: asyncio.Event
     ) -> None:
         while not stop.is_set():
-            deliveries = await self.consumer.fetch(expires_s=1.0)
-            if deliveries:
-                await ready.put((deliveries, parse_batch(deliveries)))
+            batch = await self.consumer.fetch_batch(expires_s=1.0)
+            if batch.ack is not None:
+                await ready.put((batch, parse_batch(batch.deliveries)))
 
 
 async def connect_nats(url: str, name: str) -> Client:

@@ -30,8 +30,7 @@ CONFIG = ConsumerConfig(
     ack_wait=30.0,
     max_ack_pending=100_000,
     max_waiting=4,
-    # Every partition, and anything stored as published.
-    filter_subjects=[f"{subjects.STORED_EVENTS_PREFIX}.>", f"{subjects.EVENTS_PREFIX}.>"],
+    filter_subject=f"{subjects.EVENTS_PREFIX}.>",
 )
 
 
