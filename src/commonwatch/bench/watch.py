@@ -64,14 +64,11 @@ class DrainTarget:
 
 
 async def committed(js: JetStreamContext, target: DrainTarget) -> int:
-    """Messages of the phase stored in the stream and acknowledged (after commit) by every
-    consumer they went to: published since `base`, less what is still pending anywhere."""
-    published = await last_seq(js, target.stream) - target.base
-    waiting = 0
-    for durable in target.durables:
-        state = await floor(js, target.stream, durable)
-        waiting += state.pending + state.ack_pending
-    return max(0, published - waiting)
+    """Messages of the phase acknowledged (after commit) by every consumer: each partition's
+    consumer sees the whole stream and acks cumulatively, so everything up to the lowest ack
+    floor among them has been committed by the worker it belongs to."""
+    floors = [await floor(js, target.stream, d) for d in target.durables]
+    return max(0, min(f.acked_seq for f in floors) - target.base)
 
 
 async def wait_drained(
