@@ -25,7 +25,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import psutil
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -33,6 +32,7 @@ from rich.table import Table
 from commonwatch.bench.ingest import code_revision
 from commonwatch.bench.report import finite
 from commonwatch.bench.stack import Stack, versions
+from commonwatch.bench.watch import MachineTimes, cpu_s, tree_pids
 from commonwatch.bus import subjects
 from commonwatch.bus.streams import ensure_streams
 from commonwatch.ingest.sia.cli import fast_loop
@@ -263,9 +263,36 @@ async def stream_messages(stack: Stack) -> int:
         await nc.close()
 
 
-def cpu_s(proc: subprocess.Popen[bytes]) -> float:
-    times = psutil.Process(proc.pid).cpu_times()
-    return float(times.user + times.system)
+def process_groups(stack: Stack, proc: subprocess.Popen[bytes]) -> dict[str, list[int]]:
+    """Who shares the cores during a phase: the receiver, the panels (this process), NATS and
+    PostgreSQL (postmaster and backends)."""
+    postmaster = stack.postmaster_pid()
+    nats_pid = stack.nats_server.pid if stack.nats_server else None
+    return {
+        "receiver": [proc.pid],
+        "panels": [os.getpid()],
+        "nats_server": [nats_pid] if nats_pid else [],
+        "postgres": tree_pids(postmaster) if postmaster else [],
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class CpuMark:
+    """CPU seconds of each process group, and of the whole machine, at one moment."""
+
+    groups: dict[str, float]
+    machine: MachineTimes
+
+    @classmethod
+    def now(cls, groups: dict[str, list[int]]) -> CpuMark:
+        return cls({name: cpu_s(pids) for name, pids in groups.items()}, MachineTimes.now())
+
+    def per_frame(self, before: CpuMark, frames: int) -> dict[str, Any]:
+        """µs of CPU per acknowledged frame for each group, and the machine's shares."""
+        spent = {name: self.groups[name] - before.groups[name] for name in self.groups}
+        per = {f"{name}_us": round(s * 1e6 / max(1, frames), 1) for name, s in spent.items()}
+        per["total_us"] = round(sum(spent.values()) * 1e6 / max(1, frames), 1)
+        return {**per, **self.machine.share_since(before.machine, sum(spent.values()))}
 
 
 async def measure(stack: Stack, cfg: SiaBenchConfig, progress: Progress) -> dict[str, Any]:
@@ -278,13 +305,17 @@ async def measure(stack: Stack, cfg: SiaBenchConfig, progress: Progress) -> dict
     try:
         panels = await connect(cfg, port)
         warm = await closed_loop(panels, 1.0, progress)
-        cpu0 = cpu_s(proc)
+        groups = process_groups(stack, proc)
+        mark = CpuMark.now(groups)
         throughput = await closed_loop(panels, cfg.seconds, progress)
-        cpu_us = (cpu_s(proc) - cpu0) * 1e6 / max(1, throughput["acked"])
-        throughput["receiver_cpu_us_per_frame"] = round(cpu_us, 1)
+        cpu = CpuMark.now(groups).per_frame(mark, throughput["acked"])
+        throughput["receiver_cpu_us_per_frame"] = cpu["receiver_us"]
         # What one core given wholly to the receiver would carry at this cost per frame.
-        throughput["receiver_core_bound_frames_per_s"] = round(1e6 / max(cpu_us, 1.0))
+        throughput["receiver_core_bound_frames_per_s"] = round(1e6 / max(cpu["receiver_us"], 1.0))
+        throughput["cpu_per_frame"] = cpu
+        mark = CpuMark.now(groups)
         latency = await open_loop(panels, cfg.rate, cfg.latency_seconds, progress)
+        latency["cpu_per_frame"] = CpuMark.now(groups).per_frame(mark, latency["acked"])
         for panel in panels:
             if panel.transport is not None:
                 panel.transport.close()
@@ -364,6 +395,11 @@ def summary(doc: dict[str, Any], console: Console) -> None:
     table.add_row("p50 / p95 / max ACK latency", latencies, "", "")
     cpu = f"{t['receiver_cpu_us_per_frame']} µs ({t['receiver_core_bound_frames_per_s']:,}/s/core)"
     table.add_row("receiver CPU per frame", cpu, "", "")
+    c = t["cpu_per_frame"]
+    others = f"{c['panels_us']} / {c['nats_server_us']} / {c['postgres_us']} µs"
+    table.add_row("panels / NATS / PostgreSQL CPU per frame", others, "", "")
+    busy = f"{c['busy_pct']}% ({c['others_pct']}% not the bench's)"
+    table.add_row("all cores busy", busy, "", "")
     table.add_row("panels", str(t["panels"]), "", "")
     console.print(table)
     verdict = "[green]every ACK stored[/]" if doc["no_loss"] else "[red]ACKED BUT NOT STORED[/]"
