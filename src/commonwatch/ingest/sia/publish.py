@@ -4,6 +4,10 @@ One wildcard reply inbox and a future per message: nats-py's js.publish costs 40
 CPU per message, this about a quarter of that (see the bench's raw limits). A publish that gets
 no ack in time, or an error ack, or "no responders" is a failure: the panel gets no ACK and
 sends again, and Nats-Msg-Id makes the retry a duplicate JetStream drops.
+
+The HPUB commands are written here and handed to nats-py's send buffer: its publish() builds the
+header block through a dict, a regex check per key and a bytearray, about 10 µs a message more.
+nats-py still owns the connection: buffering while reconnecting, flushing, the reply inbox.
 """
 
 from __future__ import annotations
@@ -23,7 +27,6 @@ from nats.aio.subscription import Subscription
 
 log = logging.getLogger(__name__)
 
-MSG_ID = "Nats-Msg-Id"
 DEFAULT_TIMEOUT_S = 2.0
 REAP_EVERY_S = 0.05
 WARN_EVERY_S = 10.0
@@ -33,6 +36,13 @@ class Outgoing(msgspec.Struct, frozen=True):
     subject: str
     payload: bytes
     msg_id: str
+
+
+def hpub(subject: str, reply: str, msg_id: str, payload: bytes) -> bytes:
+    """The NATS protocol's HPUB command: a message with one header, Nats-Msg-Id."""
+    head = b"NATS/1.0\r\nNats-Msg-Id: %s\r\n\r\n" % msg_id.encode()
+    sizes = b"%d %d" % (len(head), len(head) + len(payload))
+    return b"HPUB %s %s %s\r\n%s%s\r\n" % (subject.encode(), reply.encode(), sizes, head, payload)
 
 
 def stored(reply: Msg) -> bool:
@@ -53,6 +63,7 @@ class JetStreamPublisher:
         self._sub: Subscription | None = None
         self._reaper: asyncio.Task[None] | None = None
         self._warned_at = 0.0
+        self._loop = asyncio.get_running_loop()  # made inside the loop it publishes from
         self.timeout_s = timeout_s
 
     async def start(self) -> None:
@@ -77,10 +88,9 @@ class JetStreamPublisher:
             future.set_result(stored(msg))
 
     async def _reap(self) -> None:
-        loop = asyncio.get_running_loop()
         while True:
             await asyncio.sleep(REAP_EVERY_S)
-            self._fail(loop.time())
+            self._fail(self._loop.time())
 
     def _fail(self, until: float) -> None:
         """Fail what is still waiting at `until`."""
@@ -93,11 +103,12 @@ class JetStreamPublisher:
     async def publish(self, items: Sequence[Outgoing]) -> bool:
         """True once JetStream has stored every item; False on any failure or timeout."""
         try:
-            waiting = [await self._send(item) for item in items]
+            waiting = [self._expect(item) for item in items]
+            await self._send(b"".join(command for command, _ in waiting))
         except (nats.errors.Error, OSError) as exc:
             self._warn(f"publishing failed: {exc!r}")
             return False
-        for future in waiting:
+        for _, future in waiting:
             if not await future:
                 self._warn(f"no JetStream ack within {self.timeout_s} s (or an error ack)")
                 return False
@@ -109,13 +120,22 @@ class JetStreamPublisher:
             self._warned_at = now
             log.warning("events not stored, panels get no ACK and will retry: %s", what)
 
-    async def _send(self, item: Outgoing) -> asyncio.Future[bool]:
+    def _expect(self, item: Outgoing) -> tuple[bytes, asyncio.Future[bool]]:
+        """The command that publishes `item`, and the future its JetStream ack will settle."""
         self._count += 1
         reply = f"{self._prefix}.{self._count}"
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[bool] = loop.create_future()
+        future: asyncio.Future[bool] = self._loop.create_future()
         self._pending[reply] = future
-        self._deadlines.append((loop.time() + self.timeout_s, reply))
-        headers = {MSG_ID: item.msg_id}
-        await self._nc.publish(item.subject, item.payload, reply=reply, headers=headers)
-        return future
+        self._deadlines.append((self._loop.time() + self.timeout_s, reply))
+        return hpub(item.subject, reply, item.msg_id, item.payload), future
+
+    async def _send(self, commands: bytes) -> None:
+        """Into nats-py's send buffer, as its publish() does after building its command."""
+        nc = self._nc
+        if nc.is_closed:
+            raise nats.errors.ConnectionClosedError
+        if nc.is_draining_pubs:
+            raise nats.errors.ConnectionDrainingError
+        await nc._send_command(commands)
+        if nc._flush_queue is not None and nc._flush_queue.empty():
+            await nc._flush_pending()
