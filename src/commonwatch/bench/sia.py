@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from nats.js.api import StorageType, StreamConfig
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -35,15 +36,21 @@ from commonwatch.bench.stack import Stack, versions
 from commonwatch.bench.watch import MachineTimes, cpu_s, tree_pids
 from commonwatch.bus import subjects
 from commonwatch.bus.streams import ensure_streams
+from commonwatch.domain.model import EventState
 from commonwatch.ingest.sia.cli import fast_loop
-from commonwatch.ingest.sia.config import ENV_ACCOUNTS
+from commonwatch.ingest.sia.config import ENV_ACCOUNTS, Account
 from commonwatch.ingest.sia.crypto import encrypt
 from commonwatch.ingest.sia.parse import crc16, format_timestamp
+from commonwatch.ingest.sia.publish import JetStreamPublisher, Outgoing
+from commonwatch.ingest.sia.service import native
 from commonwatch.runtime import config
 from commonwatch.runtime.embedded import die_with_parent, free_port, wait_for_port
 from commonwatch.storage import db
 
 KEY = b"BenchKey-AES-128"
+RAW_STREAM = "BENCH_SIA_RAW"
+RAW_PREFIX = "bench.siaraw"
+RAW_MAX_MESSAGES = 100_000
 TARGET_FRAMES_PER_S = 5000.0
 TARGET_P99_MS = 20.0
 ANSWER_TIMEOUT_S = 5.0
@@ -295,6 +302,48 @@ class CpuMark:
         return {**per, **self.machine.share_since(before.machine, sum(spent.values()))}
 
 
+async def raw_limit(
+    stack: Stack, count: int, in_flight: int, groups: dict[str, list[int]], progress: Progress
+) -> dict[str, Any]:
+    """The receiver's own publisher without SIA: `in_flight` senders with one event each awaiting
+    JetStream's ack, as the panels each have one frame in flight. The ceiling for frames/s."""
+    nc, js = await stack.connect_nats()
+    await js.add_stream(
+        StreamConfig(RAW_STREAM, subjects=[f"{RAW_PREFIX}.>"], storage=StorageType.FILE,
+                     duplicate_window=120.0)
+    )  # fmt: skip
+    publisher = JetStreamPublisher(nc)
+    await publisher.start()
+    now = datetime.now(UTC)
+    item = native(Account("B0000"), "sia-B0000-z001", "burglary", EventState.ALARM, "", now, now)
+    task = progress.add_task("JetStream alone", total=count, acked=0)
+    tally, issued = Tally(), iter(range(count))
+
+    async def sender(lane: int) -> None:
+        for n in issued:
+            out = Outgoing(f"{RAW_PREFIX}.p{lane}", item.payload, f"raw-{n}")
+            if await publisher.publish([out]):
+                tally.acked += 1
+            else:
+                tally.refused += 1
+            progress.update(task, completed=tally.acked, acked=tally.acked)
+
+    try:
+        mark, start = CpuMark.now(groups), time.perf_counter()
+        await asyncio.gather(*(sender(lane) for lane in range(in_flight)))
+        elapsed = time.perf_counter() - start
+        cpu = CpuMark.now(groups).per_frame(mark, tally.acked)
+    finally:
+        await publisher.stop()
+        await js.delete_stream(RAW_STREAM)
+        await nc.close()
+    return {
+        "messages": tally.acked, "failed": tally.refused, "in_flight": in_flight,
+        "publish_per_s": round(tally.acked / elapsed, 1),
+        "publisher_cpu_us": cpu["panels_us"], "nats_server_cpu_us": cpu["nats_server_us"],
+    }  # fmt: skip
+
+
 async def measure(stack: Stack, cfg: SiaBenchConfig, progress: Progress) -> dict[str, Any]:
     load_at_start = [round(x, 2) for x in os.getloadavg()]
     await asyncio.to_thread(stack.start)
@@ -321,9 +370,12 @@ async def measure(stack: Stack, cfg: SiaBenchConfig, progress: Progress) -> dict
                 panel.transport.close()
         acked = warm["acked"] + throughput["acked"] + latency["acked"]
         stored = await stream_messages(stack) - before
+        count = min(RAW_MAX_MESSAGES, max(1000, throughput["acked"]))
+        raw = await raw_limit(stack, count, len(panels), groups, progress)
+        throughput["of_raw_limit"] = round(throughput["frames_per_s"] / raw["publish_per_s"], 3)
         return {
             "versions": await versions(stack.database_url),
-            "throughput": throughput, "latency": latency,
+            "throughput": throughput, "latency": latency, "raw_limit": raw,
             "stream": {
                 "acked": acked, "stored": stored, "acked_not_stored": max(0, acked - stored)
             },
@@ -400,6 +452,9 @@ def summary(doc: dict[str, Any], console: Console) -> None:
     table.add_row("panels / NATS / PostgreSQL CPU per frame", others, "", "")
     busy = f"{c['busy_pct']}% ({c['others_pct']}% not the bench's)"
     table.add_row("all cores busy", busy, "", "")
+    raw = doc["raw_limit"]
+    alone = f"{raw['publish_per_s']:,}/s ({t['of_raw_limit']:.0%} reached by the receiver)"
+    table.add_row(f"JetStream alone, {raw['in_flight']} in flight", alone, "", "")
     table.add_row("panels", str(t["panels"]), "", "")
     console.print(table)
     verdict = "[green]every ACK stored[/]" if doc["no_loss"] else "[red]ACKED BUT NOT STORED[/]"
