@@ -8,6 +8,7 @@ no readable plaintext). Prefix `hex:` to mean hex only.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import string
@@ -57,6 +58,7 @@ def _hex_key(text: str) -> bytes:
     return bytes.fromhex(text)
 
 
+@functools.lru_cache(maxsize=4096)  # building one checks the key: 5 µs a frame saved, twice
 def _cipher(key: bytes) -> Cipher[modes.CBC]:
     return Cipher(algorithms.AES(key), modes.CBC(IV))
 
@@ -98,9 +100,9 @@ def encrypt(key: bytes, rest: str, *, pad: str | None = None) -> str:
     """Hex of `pad|rest`, the pad sized so the whole is a multiple of 16 (16 more if aligned).
     The pad is random unless `pad` gives characters to repeat (for tests)."""
     size = BLOCK - (len(rest) + 1) % BLOCK
-    filler = (pad * size)[:size] if pad else random_pad(size)
-    if set(filler) & set("|[]"):
+    if pad and set(pad) & set("|[]"):
         raise ValueError("a pad may not contain |, [ or ]")
+    filler = (pad * size)[:size] if pad else random_pad(size)
     encryptor = _cipher(key).encryptor()
     plain = f"{filler}|{rest}".encode("ascii")
     return (encryptor.update(plain) + encryptor.finalize()).hex().upper()
