@@ -122,6 +122,8 @@ class JetStreamPublisher:
 
     def _expect(self, item: Outgoing) -> tuple[bytes, asyncio.Future[bool]]:
         """The command that publishes `item`, and the future its JetStream ack will settle."""
+        if len(item.payload) > self._nc.max_payload:
+            raise nats.errors.MaxPayloadError  # the server would close the connection
         self._count += 1
         reply = f"{self._prefix}.{self._count}"
         future: asyncio.Future[bool] = self._loop.create_future()
@@ -130,12 +132,20 @@ class JetStreamPublisher:
         return hpub(item.subject, reply, item.msg_id, item.payload), future
 
     async def _send(self, commands: bytes) -> None:
-        """Into nats-py's send buffer, as its publish() does after building its command."""
+        """Into nats-py's send buffer, with the checks its publish() makes first."""
         nc = self._nc
         if nc.is_closed:
             raise nats.errors.ConnectionClosedError
         if nc.is_draining_pubs:
             raise nats.errors.ConnectionDrainingError
+        if not nc.is_connected and not _room(nc, len(commands)):
+            raise nats.errors.OutboundBufferLimitError
         await nc._send_command(commands)
         if nc._flush_queue is not None and nc._flush_queue.empty():
             await nc._flush_pending()
+
+
+def _room(nc: Client, size: int) -> bool:
+    """Whether nats-py may buffer `size` more bytes while it reconnects."""
+    limit = nc._max_pending_size
+    return limit > 0 and nc._pending_data_size + size <= limit
