@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from commonwatch.ingest.sia.publish import hpub
+from commonwatch.ingest.sia.publish import AckClient, hpub, stored
 
 
 def test_it_writes_an_hpub_with_the_message_id_header_and_exact_sizes() -> None:
@@ -15,3 +15,19 @@ def test_it_writes_an_hpub_with_the_message_id_header_and_exact_sizes() -> None:
     assert rest == head + payload + b"\r\n"
     assert int(head_size) == len(head)
     assert int(total_size) == len(head) + len(payload)
+
+
+def test_it_counts_an_ack_or_a_duplicate_as_stored_and_an_error_or_a_status_not() -> None:
+    assert stored(b'{"stream":"CW_EVENTS","seq":7}', None)
+    assert stored(b'{"stream":"CW_EVENTS","seq":7,"duplicate":true}', None)
+    assert not stored(b'{"error":{"code":503,"description":"no space"}}', None)
+    assert not stored(b"", b"NATS/1.0 503\r\n\r\n")  # no responders: no stream for the subject
+
+
+async def test_its_client_hands_tapped_replies_to_the_callback_and_the_rest_to_nats_py() -> None:
+    nc = AckClient()
+    seen: list[tuple[bytes, bytes, bytes | None]] = []
+    nc.tap("_INBOX.acks.", lambda subject, data, headers: seen.append((subject, data, headers)))
+    await nc._process_msg(1, b"_INBOX.acks.5", b"", b'{"seq":1}', None)
+    await nc._process_msg(2, b"commonwatch.events.x", b"", b"{}", None)  # no such subscription
+    assert seen == [(b"_INBOX.acks.5", b'{"seq":1}', None)]

@@ -37,11 +37,11 @@ from commonwatch.bench.watch import MachineTimes, cpu_s, tree_pids
 from commonwatch.bus import subjects
 from commonwatch.bus.streams import ensure_streams
 from commonwatch.domain.model import EventState
+from commonwatch.ingest.sia import publish
 from commonwatch.ingest.sia.cli import fast_loop, quiet_gc
 from commonwatch.ingest.sia.config import ENV_ACCOUNTS, Account
 from commonwatch.ingest.sia.crypto import encrypt
 from commonwatch.ingest.sia.parse import crc16, format_timestamp
-from commonwatch.ingest.sia.publish import JetStreamPublisher, Outgoing
 from commonwatch.ingest.sia.service import native
 from commonwatch.runtime import config
 from commonwatch.runtime.embedded import die_with_parent, free_port, wait_for_port
@@ -312,12 +312,13 @@ async def raw_limit(
 ) -> dict[str, Any]:
     """The receiver's own publisher without SIA: `in_flight` senders with one event each awaiting
     JetStream's ack, as the panels each have one frame in flight. The ceiling for frames/s."""
-    nc, js = await stack.connect_nats()
+    nc = await publish.connect(stack.nats_url, "commonwatch-bench")
+    js = nc.jetstream()
     await js.add_stream(
         StreamConfig(RAW_STREAM, subjects=[f"{RAW_PREFIX}.>"], storage=StorageType.FILE,
                      duplicate_window=120.0)
     )  # fmt: skip
-    publisher = JetStreamPublisher(nc)
+    publisher = publish.JetStreamPublisher(nc)
     await publisher.start()
     now = datetime.now(UTC)
     item = native(Account("B0000"), "sia-B0000-z001", "burglary", EventState.ALARM, "", now, now)
@@ -326,7 +327,7 @@ async def raw_limit(
 
     async def sender(lane: int) -> None:
         for n in issued:
-            out = Outgoing(f"{RAW_PREFIX}.p{lane}", item.payload, f"raw-{n}")
+            out = publish.Outgoing(f"{RAW_PREFIX}.p{lane}", item.payload, f"raw-{n}")
             if await publisher.publish([out]):
                 tally.acked += 1
             else:
