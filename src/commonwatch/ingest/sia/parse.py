@@ -9,6 +9,7 @@ checks the length field: both are bugs we avoid).
 from __future__ import annotations
 
 import functools
+import math
 import re
 import sys
 from array import array
@@ -263,7 +264,12 @@ def parse_timestamp(text: str) -> datetime:
 
 
 def format_timestamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("_%H:%M:%S,%m-%d-%Y")
+    return _format_second(math.floor(moment.timestamp()))
+
+
+@functools.lru_cache(maxsize=64)  # every answer in the same second carries the same text
+def _format_second(second: int) -> str:
+    return datetime.fromtimestamp(second, UTC).strftime("_%H:%M:%S,%m-%d-%Y")
 
 
 def location(xdata: tuple[tuple[str, str], ...]) -> tuple[float | None, float | None]:
