@@ -22,6 +22,8 @@ BLOCK = 16
 ASCII_KEY_LENGTHS = (16, 24, 32)
 HEX_KEY_LENGTHS = (32, 48, 64)
 _PAD_ALPHABET = (string.ascii_letters + string.digits).encode()
+# Random bytes -> pad characters in one bytes.translate: byte b becomes _PAD_ALPHABET[b % 62].
+_TO_PAD = bytes(_PAD_ALPHABET[b % len(_PAD_ALPHABET)] for b in range(256))
 _HEX = re.compile(r"(?:[0-9A-Fa-f]{2})+")
 _PLAIN = re.compile(r"[\x20-\x7e]*")
 _PLAIN_BYTES = re.compile(rb"[\x20-\x7e]*")
@@ -93,7 +95,7 @@ def _after_pad(plain: bytes) -> str | None:
 
 
 def random_pad(size: int) -> str:
-    return bytes(_PAD_ALPHABET[b % len(_PAD_ALPHABET)] for b in os.urandom(size)).decode()
+    return os.urandom(size).translate(_TO_PAD).decode()
 
 
 def encrypt(key: bytes, rest: str, *, pad: str | None = None) -> str:
