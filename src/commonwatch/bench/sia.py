@@ -4,6 +4,10 @@ Fresh embedded servers; the receiver runs as its own process, as deployed; this 
 the panels over loopback TCP, each waiting for its ACK before its next frame (as DC-09 panels
 do): first as many frames as get acknowledged, then a fixed rate for ACK latency. The stream must
 then hold one event per ACK: an ACK for an event not stored would be a lost alarm.
+
+Each phase reports the CPU every process spends per frame (receiver, panels, NATS, PostgreSQL)
+and how busy the machine was; the raw limit is the receiver's own publisher without SIA, with as
+many events in flight as there are panels, so frames/s can be read as a share of it.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import psutil
+from nats.js.api import StorageType, StreamConfig
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -33,17 +37,24 @@ from rich.table import Table
 from commonwatch.bench.ingest import code_revision
 from commonwatch.bench.report import finite
 from commonwatch.bench.stack import Stack, versions
+from commonwatch.bench.watch import MachineTimes, cpu_s, tree_pids
 from commonwatch.bus import subjects
 from commonwatch.bus.streams import ensure_streams
-from commonwatch.ingest.sia.cli import fast_loop
-from commonwatch.ingest.sia.config import ENV_ACCOUNTS
+from commonwatch.domain.model import EventState
+from commonwatch.ingest.sia import publish
+from commonwatch.ingest.sia.cli import fast_loop, quiet_gc
+from commonwatch.ingest.sia.config import ENV_ACCOUNTS, Account
 from commonwatch.ingest.sia.crypto import encrypt
 from commonwatch.ingest.sia.parse import crc16, format_timestamp
+from commonwatch.ingest.sia.service import native
 from commonwatch.runtime import config
 from commonwatch.runtime.embedded import die_with_parent, free_port, wait_for_port
 from commonwatch.storage import db
 
 KEY = b"BenchKey-AES-128"
+RAW_STREAM = "BENCH_SIA_RAW"
+RAW_PREFIX = "bench.siaraw"
+RAW_MAX_MESSAGES = 100_000
 TARGET_FRAMES_PER_S = 5000.0
 TARGET_P99_MS = 20.0
 ANSWER_TIMEOUT_S = 5.0
@@ -87,6 +98,9 @@ class Panel(asyncio.Protocol):
         self.waiting = False
         self.on_answer: Any = None  # (panel, ok, latency_s) -> None
         self.stamp = ("", 0)
+        # A clear frame's body with the account filled in; sequence, zone and time to come.
+        number = account.encode()
+        self._clear = b'"SIA-DCS"%%04dR1L0#%s[#%s|Nri1/BA%%03d]%%s' % (number, number)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
@@ -97,13 +111,12 @@ class Panel(asyncio.Protocol):
         if self.stamp[1] != second:
             self.stamp = (format_timestamp(datetime.fromtimestamp(second, UTC)), second)
         # Zone and sequence vary, so every frame is a distinct alarm with its own event id.
-        rest = f"Nri1/BA{self.seq // 10_000 % 1000:03d}]{self.stamp[0]}"
-        head = f"{self.seq % 10_000:04d}R1L0#{self.account}["
+        seq, zone, stamp = self.seq % 10_000, self.seq // 10_000 % 1000, self.stamp[0]
         if self.encrypted:
-            body = f'"*SIA-DCS"{head}{encrypt(KEY, rest)}'
+            sealed = encrypt(KEY, f"Nri1/BA{zone:03d}]{stamp}")
+            raw = f'"*SIA-DCS"{seq:04d}R1L0#{self.account}[{sealed}'.encode()
         else:
-            body = f'"SIA-DCS"{head}#{self.account}|{rest}'
-        raw = body.encode()
+            raw = self._clear % (seq, zone, stamp.encode())
         return b"\n%04X%04X%s\r" % (crc16(raw), len(raw), raw)
 
     def send(self) -> None:
@@ -114,6 +127,9 @@ class Panel(asyncio.Protocol):
         self.transport.write(data)
 
     def data_received(self, data: bytes) -> None:
+        if not self.buf and data.find(b"\r") == len(data) - 1:
+            self._answered(data)  # the usual read: exactly one whole answer
+            return
         self.buf += data
         while (end := self.buf.find(b"\r")) >= 0:
             answer, self.buf = self.buf[: end + 1], self.buf[end + 1 :]
@@ -263,9 +279,81 @@ async def stream_messages(stack: Stack) -> int:
         await nc.close()
 
 
-def cpu_s(proc: subprocess.Popen[bytes]) -> float:
-    times = psutil.Process(proc.pid).cpu_times()
-    return float(times.user + times.system)
+def process_groups(stack: Stack, proc: subprocess.Popen[bytes]) -> dict[str, list[int]]:
+    """Who shares the cores during a phase: the receiver, the panels (this process), NATS and
+    PostgreSQL (postmaster and backends)."""
+    postmaster = stack.postmaster_pid()
+    nats_pid = stack.nats_server.pid if stack.nats_server else None
+    return {
+        "receiver": [proc.pid],
+        "panels": [os.getpid()],
+        "nats_server": [nats_pid] if nats_pid else [],
+        "postgres": tree_pids(postmaster) if postmaster else [],
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class CpuMark:
+    """CPU seconds of each process group, and of the whole machine, at one moment."""
+
+    groups: dict[str, float]
+    machine: MachineTimes
+
+    @classmethod
+    def now(cls, groups: dict[str, list[int]]) -> CpuMark:
+        return cls({name: cpu_s(pids) for name, pids in groups.items()}, MachineTimes.now())
+
+    def per_frame(self, before: CpuMark, frames: int) -> dict[str, Any]:
+        """µs of CPU per acknowledged frame for each group, and the machine's shares."""
+        spent = {name: self.groups[name] - before.groups[name] for name in self.groups}
+        per = {f"{name}_us": round(s * 1e6 / max(1, frames), 1) for name, s in spent.items()}
+        per["total_us"] = round(sum(spent.values()) * 1e6 / max(1, frames), 1)
+        return {**per, **self.machine.share_since(before.machine, sum(spent.values()))}
+
+
+async def raw_limit(
+    stack: Stack, count: int, in_flight: int, groups: dict[str, list[int]], progress: Progress
+) -> dict[str, Any]:
+    """The receiver's own publisher without SIA: `in_flight` senders with one event each awaiting
+    JetStream's ack, as the panels each have one frame in flight. The ceiling for frames/s."""
+    nc = await publish.connect(stack.nats_url, "commonwatch-bench")
+    js = nc.jetstream()
+    await js.add_stream(
+        StreamConfig(RAW_STREAM, subjects=[f"{RAW_PREFIX}.>"], storage=StorageType.FILE,
+                     duplicate_window=120.0)
+    )  # fmt: skip
+    publisher = publish.JetStreamPublisher(nc)
+    await publisher.start()
+    now = datetime.now(UTC)
+    item = native(Account("B0000"), "sia-B0000-z001", "burglary", EventState.ALARM, "", now, now)
+    task = progress.add_task("JetStream alone", total=count, acked=0)
+    tally, issued = Tally(), iter(range(count))
+
+    async def sender(lane: int) -> None:
+        for n in issued:
+            out = publish.Outgoing(f"{RAW_PREFIX}.p{lane}", item.payload, f"raw-{n}")
+            if await publisher.publish([out]):
+                tally.acked += 1
+            else:
+                tally.refused += 1
+            if n % 1000 == 0:
+                progress.update(task, completed=tally.acked, acked=tally.acked)
+
+    try:
+        mark, start = CpuMark.now(groups), time.perf_counter()
+        await asyncio.gather(*(sender(lane) for lane in range(in_flight)))
+        elapsed = time.perf_counter() - start
+        progress.update(task, completed=tally.acked, acked=tally.acked)
+        cpu = CpuMark.now(groups).per_frame(mark, tally.acked)
+    finally:
+        await publisher.stop()
+        await js.delete_stream(RAW_STREAM)
+        await nc.close()
+    return {
+        "messages": tally.acked, "failed": tally.refused, "in_flight": in_flight,
+        "publish_per_s": round(tally.acked / elapsed, 1),
+        "publisher_cpu_us": cpu["panels_us"], "nats_server_cpu_us": cpu["nats_server_us"],
+    }  # fmt: skip
 
 
 async def measure(stack: Stack, cfg: SiaBenchConfig, progress: Progress) -> dict[str, Any]:
@@ -278,21 +366,28 @@ async def measure(stack: Stack, cfg: SiaBenchConfig, progress: Progress) -> dict
     try:
         panels = await connect(cfg, port)
         warm = await closed_loop(panels, 1.0, progress)
-        cpu0 = cpu_s(proc)
+        groups = process_groups(stack, proc)
+        mark = CpuMark.now(groups)
         throughput = await closed_loop(panels, cfg.seconds, progress)
-        cpu_us = (cpu_s(proc) - cpu0) * 1e6 / max(1, throughput["acked"])
-        throughput["receiver_cpu_us_per_frame"] = round(cpu_us, 1)
+        cpu = CpuMark.now(groups).per_frame(mark, throughput["acked"])
+        throughput["receiver_cpu_us_per_frame"] = cpu["receiver_us"]
         # What one core given wholly to the receiver would carry at this cost per frame.
-        throughput["receiver_core_bound_frames_per_s"] = round(1e6 / max(cpu_us, 1.0))
+        throughput["receiver_core_bound_frames_per_s"] = round(1e6 / max(cpu["receiver_us"], 1.0))
+        throughput["cpu_per_frame"] = cpu
+        mark = CpuMark.now(groups)
         latency = await open_loop(panels, cfg.rate, cfg.latency_seconds, progress)
+        latency["cpu_per_frame"] = CpuMark.now(groups).per_frame(mark, latency["acked"])
         for panel in panels:
             if panel.transport is not None:
                 panel.transport.close()
         acked = warm["acked"] + throughput["acked"] + latency["acked"]
         stored = await stream_messages(stack) - before
+        count = min(RAW_MAX_MESSAGES, max(1000, throughput["acked"]))
+        raw = await raw_limit(stack, count, len(panels), groups, progress)
+        throughput["of_raw_limit"] = round(throughput["frames_per_s"] / raw["publish_per_s"], 3)
         return {
             "versions": await versions(stack.database_url),
-            "throughput": throughput, "latency": latency,
+            "throughput": throughput, "latency": latency, "raw_limit": raw,
             "stream": {
                 "acked": acked, "stored": stored, "acked_not_stored": max(0, acked - stored)
             },
@@ -364,6 +459,14 @@ def summary(doc: dict[str, Any], console: Console) -> None:
     table.add_row("p50 / p95 / max ACK latency", latencies, "", "")
     cpu = f"{t['receiver_cpu_us_per_frame']} µs ({t['receiver_core_bound_frames_per_s']:,}/s/core)"
     table.add_row("receiver CPU per frame", cpu, "", "")
+    c = t["cpu_per_frame"]
+    others = f"{c['panels_us']} / {c['nats_server_us']} / {c['postgres_us']} µs"
+    table.add_row("panels / NATS / PostgreSQL CPU per frame", others, "", "")
+    busy = f"{c['busy_pct']}% ({c['others_pct']}% not the bench's)"
+    table.add_row("all cores busy", busy, "", "")
+    raw = doc["raw_limit"]
+    alone = f"{raw['publish_per_s']:,}/s ({t['of_raw_limit']:.0%} reached by the receiver)"
+    table.add_row(f"JetStream alone, {raw['in_flight']} in flight", alone, "", "")
     table.add_row("panels", str(t["panels"]), "", "")
     console.print(table)
     verdict = "[green]every ACK stored[/]" if doc["no_loss"] else "[red]ACKED BUT NOT STORED[/]"
@@ -377,7 +480,8 @@ async def run(cfg: SiaBenchConfig) -> int:
     columns = (TextColumn("{task.description}"), BarColumn(),
                TextColumn("{task.fields[acked]:>9,} ACKs"), TimeElapsedColumn())  # fmt: skip
     try:
-        with Progress(*columns, console=console) as progress:
+        # Two redraws a second: each holds the GIL the panels' event loop needs to time ACKs.
+        with Progress(*columns, console=console, refresh_per_second=2) as progress:
             figures = await measure(stack, cfg, progress)
         done = True
     finally:
@@ -394,6 +498,8 @@ async def run(cfg: SiaBenchConfig) -> int:
 
 
 def main(ns: argparse.Namespace) -> int:
-    # The panels get the receiver's event loop too, so the load is not what limits the figures.
+    # The panels get the receiver's event loop and GC settings too, so that the load is not what
+    # limits the figures, nor a collection pause what shows up in the ACK latency.
+    quiet_gc()
     with asyncio.Runner(loop_factory=fast_loop()) as runner:
         return runner.run(run(SiaBenchConfig.from_namespace(ns)))

@@ -14,13 +14,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import asyncpg
-import nats
 from nats.aio.client import Client
 
 from commonwatch.bus.streams import ensure_streams
 from commonwatch.ingest.sia import store, transport
 from commonwatch.ingest.sia.config import DEFAULT_PORT, Account, Book, merge, static_accounts
-from commonwatch.ingest.sia.publish import DEFAULT_TIMEOUT_S, JetStreamPublisher
+from commonwatch.ingest.sia.publish import DEFAULT_TIMEOUT_S, JetStreamPublisher, connect
 from commonwatch.ingest.sia.service import SiaService, utcnow
 from commonwatch.ingest.sia.sinks import DB_ERRORS, ReceiverSinks
 from commonwatch.ingest.sia.supervision import DEFAULT_GRACE_S, Supervisor
@@ -77,7 +76,7 @@ class Receiver:
 
     async def start(self) -> None:
         o = self.options
-        nc = await _connect(o.nats_url)
+        nc = await connect(o.nats_url)
         js = nc.jetstream()
         await ensure_streams(js)
         self._pool = pool = await self._open_pool()
@@ -236,15 +235,6 @@ class Receiver:
             await stop.wait()
         finally:
             await self.stop()
-
-
-async def _connect(url: str) -> Client:
-    # As connect_nats, and without nats-py's per-publish subject check: our subjects are built
-    # from checked account numbers, zones and registry ids (a few µs per frame saved).
-    return await nats.connect(
-        url, name="commonwatch-sia", max_reconnect_attempts=-1, reconnect_time_wait=0.5,
-        pending_size=64 << 20, skip_subject_validation=True,
-    )  # fmt: skip
 
 
 async def _close(

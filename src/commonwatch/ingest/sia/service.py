@@ -87,14 +87,21 @@ class Opened(msgspec.Struct, frozen=True):
     owner: Account  # the account, or a bare one for a panel nobody configured
 
 
+# A panel sends the same few data blocks (its codes and zones) all day: each is read once.
+@functools.lru_cache(maxsize=65_536)
 def _dcs(data: str) -> tuple[Signal, ...]:
     events = parse_dcs(data)
     return (from_sia(events[0]),) if len(events) == 1 else tuple(map(from_sia, events))
 
 
+@functools.lru_cache(maxsize=65_536)
+def _cid(data: str) -> tuple[Signal, ...]:
+    return (from_cid(parse_cid(data)),)
+
+
 DECODERS: dict[str, Callable[[str], tuple[Signal, ...]]] = {
     "SIA-DCS": _dcs,
-    "ADM-CID": lambda data: (from_cid(parse_cid(data)),),
+    "ADM-CID": _cid,
     "NULL": lambda data: (),
 }
 

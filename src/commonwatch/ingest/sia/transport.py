@@ -29,6 +29,7 @@ DEFAULT_IDLE_TIMEOUT_S = 600.0
 class Lane:
     def __init__(self, handler: Handler, send: Callable[[bytes], None], via: str) -> None:
         self._handler, self._send, self.via = handler, send, via
+        self._loop = asyncio.get_running_loop()  # once: each call costs a getpid() syscall
         self._frames: deque[bytes] = deque()
         self._task: asyncio.Task[None] | None = None
         self.on_idle: Callable[[], None] | None = None
@@ -41,7 +42,7 @@ class Lane:
     def push(self, frame: bytes) -> None:
         self._frames.append(frame)
         if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._drain())
+            self._task = self._loop.create_task(self._drain())
 
     async def _drain(self) -> None:
         try:
@@ -82,6 +83,7 @@ class PanelConnection(asyncio.Protocol):
         self._paused = False
         self._last = 0.0
         self._timer: asyncio.TimerHandle | None = None
+        self._loop = asyncio.get_running_loop()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         transport = cast(asyncio.Transport, transport)
@@ -98,7 +100,7 @@ class PanelConnection(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         if self._lane is None or self._transport is None:
             return
-        self._last = asyncio.get_running_loop().time()
+        self._last = self._loop.time()
         _split(self._framer.feed(data), self._lane, self._dropped)
         if self._lane.backlog >= MAX_LANE_FRAMES and not self._paused:
             self._paused = True
@@ -110,17 +112,15 @@ class PanelConnection(asyncio.Protocol):
             self._transport.resume_reading()
 
     def _touch(self) -> None:
-        loop = asyncio.get_running_loop()
-        self._last = loop.time()
-        self._timer = loop.call_later(self._idle_s, self._check_idle)
+        self._last = self._loop.time()
+        self._timer = self._loop.call_later(self._idle_s, self._check_idle)
 
     def _check_idle(self) -> None:
-        loop = asyncio.get_running_loop()
-        quiet = loop.time() - self._last
+        quiet = self._loop.time() - self._last
         if quiet >= self._idle_s and self._transport is not None:
             self._transport.close()
         else:
-            self._timer = loop.call_later(self._idle_s - quiet, self._check_idle)
+            self._timer = self._loop.call_later(self._idle_s - quiet, self._check_idle)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._open.discard(self)
