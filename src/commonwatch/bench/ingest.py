@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import inspect
 import json
 import os
 import platform
@@ -51,7 +50,7 @@ from commonwatch.bench.phases import (
 from commonwatch.bench.stack import Stack, versions
 from commonwatch.bench.watch import LOAD_GROUP, BenchError, Sampler, tree_pids
 from commonwatch.bus import subjects
-from commonwatch.bus.wire import WireConsumer
+from commonwatch.runtime.worker import PULL_BATCH
 from commonwatch.storage import db
 
 QUICK_EVENTS = 20_000
@@ -145,7 +144,8 @@ def metadata(cfg: BenchConfig, server_versions: dict[str, str]) -> dict[str, Any
             * traffic.DEVICES_PER_BUILDING,
         },
         "phase_order": PHASE_ORDER,
-        "worker_batch": inspect.signature(WireConsumer).parameters["batch"].default,
+        "worker_pull_batch": PULL_BATCH,
+        "ingest_partitions": subjects.INGEST_PARTITIONS,
         "code": code_revision(),
         "notes": [
             "RSS sums count shared memory once per process (PostgreSQL's shared buffers).",

@@ -33,6 +33,9 @@ from commonwatch.storage import db, places
 log = logging.getLogger(__name__)
 
 MQTT_HEADER = "Nmqtt-Pub"
+# Messages per pull. Each worker keeps its partition's share, so it commits about
+# PULL_BATCH / INGEST_PARTITIONS events at a time when a backlog is waiting.
+PULL_BATCH = 2000 * subjects.INGEST_PARTITIONS
 
 
 @dataclass
@@ -106,6 +109,7 @@ class IngestWorker:
             subjects.EVENTS_STREAM,
             subjects.ingest_consumer(partition),
             name=f"commonwatch-ingest-{partition}",
+            batch=PULL_BATCH,
             partition=(partition, subjects.INGEST_PARTITIONS),
         )
         self.places = places.PlaceCache()
