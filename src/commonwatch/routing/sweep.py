@@ -18,9 +18,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from commonwatch.routing.arcs import INF_MS, Floats, Ints, Mask
-from commonwatch.routing.hierarchy import SWEEP_INDEX_BITS, Hierarchy, Upward
+from commonwatch.routing.hierarchy import Hierarchy, Upward
 
-KEY_BITS = SWEEP_INDEX_BITS
+KEY_BITS = 28  # room for 268M arc indices; times up to 2 * INF_MS still fit in an int64
 LOW = (1 << KEY_BITS) - 1  # the arc bits; all ones: no arc, the time is the position's own
 HIGH = ~LOW
 UNREACHED = (INF_MS << KEY_BITS) | LOW
