@@ -30,7 +30,7 @@ from rich.table import Table
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
-from commonwatch.domain.travel import SPEED_MPS, Estimate, Point, Profile
+from commonwatch.domain.travel import SPEED_MPS, Point, Profile
 from commonwatch.planning.problem import Instance, Method, Objective
 from commonwatch.planning.solve import solve, travel_costs
 from commonwatch.routing import network as store
@@ -138,16 +138,14 @@ class _Dijkstra:
         """Milliseconds from every node to `node` (inf if unreachable)."""
         return np.asarray(dijkstra(self.reverse, indices=node))
 
-    def error(
-        self, ms: np.ndarray, units: list[Point], target_m: float, got: list[Estimate]
-    ) -> float:
-        """Largest |network estimate - Dijkstra's| in seconds, same snapping; inf on a mismatch."""
+    def error(self, ms: np.ndarray, units: list[Point], target_m: float, got: np.ndarray) -> float:
+        """Largest |seconds - Dijkstra's| over the units, same snapping; inf on a mismatch."""
         worst = 0.0
-        for point, estimate in zip(units, got, strict=True):
+        for point, seconds in zip(units, got.tolist(), strict=True):
             node, meters = self.snap(point)
             want = ms[node] / 1000 + (meters + target_m) / SPEED_MPS[Profile.DRIVING]
-            same = estimate.seconds == want  # both inf when unreachable
-            worst = max(worst, 0.0 if same else abs(estimate.seconds - want))
+            same = seconds == want  # both inf when unreachable
+            worst = max(worst, 0.0 if same else abs(seconds - want))
         return worst
 
 
@@ -162,26 +160,34 @@ def _random_points(net: RoadNetwork, count: int, rng: np.random.Generator) -> li
     ]
 
 
+def _queries(net: RoadNetwork, count: int, seed: int) -> Iterator[list[Point]]:
+    """Units then incident, per query; the same ones for the same seed."""
+    rng = np.random.default_rng(seed)
+    for _ in range(count):
+        yield _random_points(net, UNITS + 1, rng)
+
+
 def latency(
     times: NetworkTravelTimes, queries: int, seed: int, tick: Callable[[], None]
 ) -> Recommendation:
     """The queries back to back, as a dispatcher would; then Dijkstra on the same queries.
 
-    Two passes, so neither query evicts the other's data from the caches in between.
+    Two passes, so neither query evicts the other's data from the caches in between; nothing
+    of a query outlives it (only its seconds), so the garbage collector has no more to walk
+    than in a running dispatcher.
     """
-    rng = np.random.default_rng(seed)
-    asked = [_random_points(times.network, UNITS + 1, rng) for _ in range(queries)]
     ours, answers = _Timer(), []
-    for points in asked:
+    for points in _queries(times.network, queries, seed):
         with ours.measure():
-            answers.append(times.many_to_one(points[:UNITS], points[UNITS], Profile.DRIVING))
+            got = times.many_to_one(points[:UNITS], points[UNITS], Profile.DRIVING)
+        answers.append(np.array([e.seconds for e in got]))
         tick()
     baseline, reference, error = _Timer(), _Dijkstra(times), 0.0
-    for points, got in zip(asked, answers, strict=True):
+    for points, seconds in zip(_queries(times.network, queries, seed), answers, strict=True):
         node, target_m = reference.snap(points[UNITS])
         with baseline.measure():
             ms = reference.search(node)
-        error = max(error, reference.error(ms, points[:UNITS], target_m, got))
+        error = max(error, reference.error(ms, points[:UNITS], target_m, seconds))
         tick()
     mine, theirs = ours.latency(), baseline.latency()
     speedup = round(theirs.cpu_p50_ms / mine.cpu_p50_ms, 2)
