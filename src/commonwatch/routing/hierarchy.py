@@ -16,8 +16,6 @@ from scipy.sparse.csgraph import dijkstra
 from commonwatch.routing.arcs import INF_MS, Arcs, Floats, Ints
 from commonwatch.routing.contract import Contraction, contract, levels
 
-SWEEP_INDEX_BITS = 24  # arcs per level must stay below 2**24: the sweep packs their index in
-
 
 @dataclass(frozen=True, slots=True)
 class Upward:

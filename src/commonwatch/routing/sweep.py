@@ -4,6 +4,11 @@
 `from_source` answers "how long from s to every node". Both directions cost the same. Given the
 positions that matter (`wanted`), the deep levels are swept only where those depend on them:
 most nodes sit in the deepest levels and most of them are not wanted (RPHAST's idea).
+
+Every position holds a key: its milliseconds shifted up by KEY_BITS and, in the bits below, the
+index (within its level) of the arc the time came through, or all ones where the time is its own
+(search, core, unreachable). One `minimum` thus keeps the best time and the arc that gave it, and
+the meters of the fastest path are summed afterwards, only for the wanted positions.
 """
 
 from __future__ import annotations
@@ -11,19 +16,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import dijkstra
 
-from commonwatch.routing.arcs import INF_MS, Floats, Ints, expand
-from commonwatch.routing.hierarchy import SWEEP_INDEX_BITS, Hierarchy, Upward
+from commonwatch.routing.arcs import INF_MS, Floats, Ints, Mask
+from commonwatch.routing.hierarchy import Hierarchy, Upward
 
-LOW_MASK = (1 << SWEEP_INDEX_BITS) - 1
+KEY_BITS = 28  # room for 268M arc indices; times up to 2 * INF_MS still fit in an int64
+LOW = (1 << KEY_BITS) - 1  # the arc bits; all ones: no arc, the time is the position's own
+HIGH = ~LOW
+UNREACHED = (INF_MS << KEY_BITS) | LOW
 RESTRICT_SHARE = 0.2  # below this share of a level's nodes, sweep only those
 
 
 @dataclass(frozen=True, slots=True)
 class Field:
-    """Travel time (ms, INF_MS if unreachable) and meters per position."""
+    """Per position asked for: travel time (ms, INF_MS if unreachable) and meters (inf if so)."""
 
     ms: Ints
     meters: Floats
@@ -35,34 +41,39 @@ class _Level:
     hi: int
     arc_lo: int
     arc_hi: int
+    starts: Ints  # each node's first arc, relative to arc_lo
+
+
+@dataclass(frozen=True, slots=True)
+class _Pick:
+    """The nodes of one level that the wanted positions depend on, and their arcs."""
+
+    level: _Level
+    nodes: Ints
+    arcs: Ints
     starts: Ints
 
 
 def _levels(h: Hierarchy, arcs: Upward) -> list[_Level]:
+    """Level 0 is the core (no upward arcs), then the swept levels, top first."""
     out = []
-    for lo, hi in zip(h.level_ptr[1:-1], h.level_ptr[2:], strict=True):
+    for lo, hi in zip(h.level_ptr[:-1], h.level_ptr[1:], strict=True):
         a, b = int(arcs.ptr[lo]), int(arcs.ptr[hi])
-        if b - a > LOW_MASK:
+        if b - a >= LOW:
             raise ValueError("too many arcs in one level for the packed sweep")
         out.append(_Level(int(lo), int(hi), a, b, arcs.ptr[lo:hi] - a))
     return out
 
 
-def _packed(levels: list[_Level], arcs: Upward) -> Ints:
-    """Arc time shifted up, arc index within its level below: one min gives value and argmin."""
-    local = np.zeros(len(arcs.to), dtype=np.int64)
-    for lv in levels:
-        local[lv.arc_lo : lv.arc_hi] = np.arange(lv.arc_hi - lv.arc_lo)
-    return (np.minimum(arcs.ms, INF_MS) << SWEEP_INDEX_BITS) | local
+def _packed(arcs: Upward, index: Ints) -> Ints:
+    """Each arc's time shifted up, its `index` below."""
+    return (np.minimum(arcs.ms, INF_MS) << KEY_BITS) | index
 
 
-def _search_graph(search: Upward, n: int) -> tuple[csr_matrix, Ints, Floats]:
-    """The upward arcs as a scipy graph, and their (row * n + col) keys with meters for lookups."""
-    real = search.to < n
-    rows = np.repeat(np.arange(n), np.diff(search.ptr))[real]
-    cols = search.to[real]
-    graph = csr_matrix((search.ms[real].astype(np.float64), (rows, cols)), shape=(n, n))
-    return graph, rows * n + cols, search.meters[real]
+def _arcs_of(first: Ints, counts: Ints) -> Ints:
+    """Every arc index of nodes whose arcs are first..first+count, in order."""
+    ends = np.cumsum(counts)
+    return np.arange(int(ends[-1])) + np.repeat(first - ends + counts, counts)
 
 
 def _tree_meters(nodes: Ints, parent: Ints, hop: Floats, n: int) -> Floats:
@@ -79,10 +90,94 @@ def _tree_meters(nodes: Ints, parent: Ints, hop: Floats, n: int) -> Floats:
         up = grand
 
 
-@dataclass(frozen=True, slots=True)
-class _Sweep:
-    field: Field
-    parent: Ints  # the arc a swept node took its time through, -1 if none (search, core)
+class _Search:
+    """Upward search from one position, level by level: a level is final once those below are.
+
+    Arcs only climb, so pushing each reached level's arcs in turn (deepest first) settles every
+    node before it pushes: a Dijkstra without a heap, in a few numpy calls per level. While it
+    runs, the arc bits of a key are the global index of its search arc.
+    """
+
+    def __init__(self, h: Hierarchy, arcs: Upward) -> None:
+        if len(arcs.to) >= LOW:
+            raise ValueError("too many arcs for the packed search")
+        self.arcs = arcs
+        self.packed = _packed(arcs, np.arange(len(arcs.to)))
+        self.degree = np.diff(arcs.ptr)
+        self.bounds = list(zip(h.level_ptr[:-1].tolist(), h.level_ptr[1:].tolist(), strict=True))
+        self.level_of = np.repeat(np.arange(len(self.bounds)), np.diff(h.level_ptr))
+        self.core = int(h.level_ptr[1])
+
+    def _push(self, key: Ints, touched: Mask, nodes: Ints) -> None:
+        counts = self.degree[nodes]
+        arcs = _arcs_of(self.arcs.ptr[nodes], counts)
+        to = self.arcs.to[arcs]
+        np.minimum.at(key, to, np.repeat(key[nodes] & HIGH, counts) + self.packed[arcs])
+        touched[to] = True
+
+    def run(self, start: int, key: Ints, meters: Floats) -> Ints:
+        """Reached positions get their own key and meters; returns the core positions reached."""
+        touched = np.zeros(len(key), dtype=bool)
+        key[start] = LOW
+        touched[start] = True
+        reached = []
+        for lo, hi in self.bounds[self.level_of[start] : 0 : -1]:
+            nodes = np.flatnonzero(touched[lo:hi]) + lo
+            if len(nodes):
+                self._push(key, touched, nodes)
+                reached.append(nodes)
+        entry = np.flatnonzero(touched[: self.core])
+        reached.append(entry)
+        self._settle(np.concatenate(reached), key, meters)
+        key[-1] = UNREACHED  # dead-end arcs point there
+        return entry
+
+    def _settle(self, nodes: Ints, key: Ints, meters: Floats) -> None:
+        """Meters along each node's search tree path; its key becomes its own (no sweep arc)."""
+        arc = key[nodes] & LOW
+        tree = np.flatnonzero(arc != LOW)
+        parent = np.full(len(nodes), -1, dtype=np.int64)
+        parent[tree] = np.searchsorted(self.arcs.ptr, arc[tree], side="right") - 1
+        hop = np.zeros(len(nodes))
+        hop[tree] = self.arcs.meters[arc[tree]]
+        meters[nodes] = _tree_meters(nodes, parent, hop, len(key))
+        key[nodes] |= LOW
+
+
+class _Core:
+    """Core node c gets min over reached core nodes e of key[e] + table[e, c].
+
+    The search reaches most of the core, mostly the long way round: an entry e is dropped when
+    one of the WITNESSES best entries e' gets to it faster (key[e'] + table[e', e] < key[e]),
+    since then going on through e is never faster either (the table holds shortest times). A
+    dozen or so entries are left, so crossing the core is a few rows of the table, not all.
+    """
+
+    WITNESSES = 16
+
+    def __init__(self, table: Ints, table_m: Floats) -> None:
+        self.table = np.ascontiguousarray(table)  # rows are read whole
+        self.meters = table_m
+
+    def _useful(self, entry: Ints, ms: Ints) -> Ints:
+        if len(entry) <= self.WITNESSES:
+            return entry
+        best = np.argpartition(ms, self.WITNESSES)[: self.WITNESSES]
+        via: Ints = np.min(self.table[entry[best]][:, entry] + ms[best, None], axis=0)
+        return entry[via >= ms]
+
+    def cross(self, key: Ints, meters: Floats, entry: Ints) -> None:
+        entry = self._useful(entry, key[entry] >> KEY_BITS)
+        if len(entry) == 0:
+            return
+        via = self.table[entry] + (key[entry] >> KEY_BITS)[:, None]
+        row = np.argmin(via, axis=0)
+        k = len(self.table)
+        via_key = (np.minimum(via[row, np.arange(k)], INF_MS) << KEY_BITS) | LOW
+        better = np.flatnonzero(via_key < key[:k])
+        e = entry[row[better]]
+        key[better] = via_key[better]
+        meters[better] = self.meters[e, better] + meters[e]
 
 
 class _Direction:
@@ -90,121 +185,74 @@ class _Direction:
 
     def __init__(self, h: Hierarchy, search: Upward, sweep: Upward, table: Ints, table_m: Floats):
         self.n = h.size
-        self.level_ptr = h.level_ptr
-        self.graph, self.keys, self.key_meters = _search_graph(search, self.n)
         self.sweep = sweep
         self.levels = _levels(h, sweep)
-        self.packed_ms = _packed(self.levels, sweep)
-        self.entering = np.ascontiguousarray(table)
-        self.entering_m = np.ascontiguousarray(table_m)
+        arc_lo = sweep.ptr[h.level_ptr]
+        self.arc_lo = np.repeat(arc_lo[:-1], np.diff(h.level_ptr))  # per position, its level's
+        within = np.arange(len(sweep.to)) - np.repeat(arc_lo[:-1], np.diff(arc_lo))
+        self.packed = _packed(sweep, within)
+        self.degree = np.diff(sweep.ptr)
+        self.search = _Search(h, search)
+        self.core = _Core(table, table_m)
 
-    def _search(self, start: int, field: Field) -> Ints:
-        """Upward search (C Dijkstra over upward arcs only: a small search space)."""
-        dist, pred = dijkstra(self.graph, indices=start, return_predecessors=True)
-        reached = np.flatnonzero(pred >= 0)
-        parent = pred[reached].astype(np.int64)
-        keys = parent * self.n + reached
-        order = np.argsort(keys)  # sorted needles: searchsorted walks the big array in order
-        hop = np.empty(len(keys))
-        hop[order] = self.key_meters[np.searchsorted(self.keys, keys[order])]
-        reached = np.append(reached, start)
-        parent = np.append(parent, -1)
-        field.ms[reached] = dist[reached].astype(np.int64)
-        field.meters[reached] = _tree_meters(reached, parent, np.append(hop, 0.0), self.n)
-        return reached[reached < len(self.entering)]
+    def _best(self, key: Ints, arcs: Ints | slice, starts: Ints) -> Ints:
+        """Per node, the minimum over its arcs of arc + the time above (arc bits dropped)."""
+        cand = key[self.sweep.to[arcs]]
+        cand &= HIGH
+        cand += self.packed[arcs]
+        return np.minimum.reduceat(cand, starts)
 
-    def _core(self, field: Field, entry: Ints) -> None:
-        """Core node c gets min over reached core nodes e of ms[e] + table[e -> c]."""
-        k = len(self.entering)
-        if k == 0 or len(entry) == 0:
-            return
-        ms, meters = field.ms, field.meters
-        cand = self.entering[entry] + ms[entry][:, None]
-        best = np.argmin(cand, axis=0)
-        cols = np.arange(k)
-        via = cand[best, cols]
-        better = via < ms[:k]
-        ms[:k] = np.where(better, np.minimum(via, INF_MS), ms[:k])
-        via_m = self.entering_m[entry[best], cols] + meters[entry[best]]
-        meters[:k] = np.where(better, via_m, meters[:k])
+    def _sweep(self, key: Ints, whole: int, picks: list[_Pick]) -> None:
+        for lv in self.levels[1:whole]:
+            # slices, not index arrays: views instead of gathers over the biggest part of the work
+            mine = key[lv.lo : lv.hi]
+            np.minimum(mine, self._best(key, slice(lv.arc_lo, lv.arc_hi), lv.starts), out=mine)
+        for pick in picks:
+            key[pick.nodes] = np.minimum(key[pick.nodes], self._best(key, pick.arcs, pick.starts))
 
-    def _settle(
-        self, lv: _Level, nodes: Ints | slice, arcs: Ints | slice, starts: Ints, sweep: _Sweep
-    ) -> None:
-        """Each node takes the best of its own value and (arc + value above) over its arcs."""
-        ms = sweep.field.ms
-        packed = (ms[self.sweep.to[arcs]] << SWEEP_INDEX_BITS) + self.packed_ms[arcs]
-        best = np.minimum.reduceat(packed, starts)
-        via = best >> SWEEP_INDEX_BITS
-        mine = ms[nodes]
-        better = via < mine
-        ms[nodes] = np.where(better, via, mine)
-        sweep.parent[nodes] = np.where(better, (best & LOW_MASK) + lv.arc_lo, -1)
-
-    def _needed(self, wanted: Ints) -> tuple[int, dict[int, tuple[Ints, Ints, Ints]]]:
+    def _needed(self, wanted: Ints) -> tuple[int, list[_Pick]]:
         """Bottom-up, the nodes that `wanted` depend on, per level, until a level needs many.
 
-        Returns how many top levels to sweep whole, and the picks for the levels below.
+        Returns how many levels (core included) to sweep whole, and the picks below, top first.
         """
         mark = np.zeros(self.n + 1, dtype=bool)
         mark[wanted] = True
-        picks: dict[int, tuple[Ints, Ints, Ints]] = {}
-        for i in range(len(self.levels) - 1, -1, -1):
+        picks: list[_Pick] = []
+        for i in range(len(self.levels) - 1, 0, -1):
             lv = self.levels[i]
             nodes = np.flatnonzero(mark[lv.lo : lv.hi]) + lv.lo
             if len(nodes) > RESTRICT_SHARE * (lv.hi - lv.lo):
-                return i + 1, picks
-            _, arcs = expand(self.sweep.ptr, nodes)
-            counts = self.sweep.ptr[nodes + 1] - self.sweep.ptr[nodes]
-            picks[i] = (nodes, arcs, np.cumsum(counts) - counts)
-            mark[self.sweep.to[arcs]] = True
-        return 0, picks
-
-    def _sweep(self, sweep: _Sweep, wanted: Ints | None) -> None:
-        whole, picks = (len(self.levels), {}) if wanted is None else self._needed(wanted)
-        for lv in self.levels[:whole]:
-            # slices, not index arrays: views instead of gathers over the biggest part of the work
-            self._settle(lv, slice(lv.lo, lv.hi), slice(lv.arc_lo, lv.arc_hi), lv.starts, sweep)
-        for i, (nodes, arcs, starts) in sorted(picks.items()):
+                return i + 1, picks[::-1]
             if len(nodes):
-                self._settle(self.levels[i], nodes, arcs, starts, sweep)
+                counts = self.degree[nodes]
+                arcs = _arcs_of(self.sweep.ptr[nodes], counts)
+                picks.append(_Pick(lv, nodes, arcs, np.cumsum(counts) - counts))
+                mark[self.sweep.to[arcs]] = True
+        return 1, picks[::-1]
 
-    def _all_meters(self, sweep: _Sweep) -> None:
-        meters, parent, s = sweep.field.meters, sweep.parent, self.sweep
-        for lv in self.levels:
-            arc = parent[lv.lo : lv.hi]
-            via = meters[s.to[arc]] + s.meters[arc]
-            meters[lv.lo : lv.hi] = np.where(arc >= 0, via, meters[lv.lo : lv.hi])
-
-    def _wanted_meters(self, sweep: _Sweep, wanted: Ints) -> None:
-        """Follow the chosen arcs up from each wanted node, adding their lengths."""
-        meters, parent, s = sweep.field.meters, sweep.parent, self.sweep
-        at = wanted.copy()
-        total = np.zeros(len(wanted))
-        arc = parent[at]
-        while (arc >= 0).any():
-            going = arc >= 0
-            total[going] += s.meters[arc[going]]
-            at[going] = s.to[arc[going]]
-            arc = parent[at]
-        meters[wanted] = total + meters[at]
+    def _meters(self, at: Ints, key: Ints, meters: Floats) -> Floats:
+        """Follow the arcs the times came through up from `at`, then add their end's meters."""
+        at = at.copy()
+        total = np.zeros(len(at))
+        going = np.arange(len(at))
+        while len(going):
+            tag = key[at[going]] & LOW
+            going, tag = going[tag != LOW], tag[tag != LOW]
+            arc = tag + self.arc_lo[at[going]]
+            total[going] += self.sweep.meters[arc]
+            at[going] = self.sweep.to[arc]
+        return total + meters[at]
 
     def field(self, start: int, wanted: Ints | None = None) -> Field:
-        """Travel times for every position, or (faster) for at least the `wanted` ones."""
-        k = len(self.entering)
-        # only ms must start filled; meters and parents are written before any read that matters
-        field = Field(np.full(self.n + 1, INF_MS, dtype=np.int64), np.empty(self.n + 1))
-        field.meters[:k] = 0.0
-        self._core(field, self._search(start, field))
-        parent = np.empty(self.n + 1, dtype=np.int64)
-        parent[:k] = parent[self.n] = -1
-        sweep = _Sweep(field, parent)
-        self._sweep(sweep, wanted)
-        if wanted is None:
-            self._all_meters(sweep)
-        else:
-            self._wanted_meters(sweep, wanted)
-        return Field(field.ms[:-1], field.meters[:-1])
+        """Travel times for every position, or (faster) for each of `wanted`, in its order."""
+        key = np.full(self.n + 1, UNREACHED, dtype=np.int64)
+        meters = np.empty(self.n + 1)  # written where the search or the core set a time
+        self.core.cross(key, meters, self.search.run(start, key, meters))
+        whole, picks = (len(self.levels), []) if wanted is None else self._needed(wanted)
+        self._sweep(key, whole, picks)
+        at = np.arange(self.n) if wanted is None else wanted
+        ms = key[at] >> KEY_BITS
+        return Field(ms, np.where(ms < INF_MS, self._meters(at, key, meters), np.inf))
 
 
 class Sweeper:
@@ -217,7 +265,9 @@ class Sweeper:
         self._from = _Direction(h, h.out, h.into, h.core_ms, h.core_meters)
 
     def to_target(self, position: int, wanted: Ints | None = None) -> Field:
+        """From every position (or each of `wanted`) to `position`."""
         return self._to.field(position, wanted)
 
     def from_source(self, position: int, wanted: Ints | None = None) -> Field:
+        """From `position` to every position (or each of `wanted`)."""
         return self._from.field(position, wanted)

@@ -64,15 +64,14 @@ def _points(points: list[Point]) -> tuple[Floats, Floats]:
     )
 
 
-def _estimates(field: Field, at: Ints, snap_m: Floats, speed: float) -> list[Estimate]:
-    ms, meters = field.ms[at], field.meters[at]
-    out = []
-    for t, m, extra in zip(ms.tolist(), meters.tolist(), snap_m.tolist(), strict=True):
-        if t >= INF_MS:
-            out.append(Estimate(math.inf, math.inf, Method.NETWORK, reachable=False))
-        else:
-            out.append(Estimate(t / 1000 + extra / speed, m + extra, Method.NETWORK))
-    return out
+def _estimates(field: Field, snap_m: Floats, speed: float) -> list[Estimate]:
+    reachable = field.ms < INF_MS
+    seconds = np.where(reachable, field.ms / 1000 + snap_m / speed, math.inf)
+    meters = np.where(reachable, field.meters + snap_m, math.inf)
+    return [
+        Estimate(t, m, Method.NETWORK, ok)
+        for t, m, ok in zip(seconds.tolist(), meters.tolist(), reachable.tolist(), strict=True)
+    ]
 
 
 class NetworkTravelTimes:
@@ -111,19 +110,17 @@ class NetworkTravelTimes:
         prof = self._profiles.get(profile)
         if prof is None or not origins:
             return self._fallback.many_to_one(origins, target, profile)
-        at, origin_m, _ = prof.snap(*_points(origins))
-        tpos, target_m, _ = prof.snap(*_points([target]))
-        field = prof.sweeper.to_target(int(tpos[0]), at)
-        return _estimates(field, at, origin_m + target_m[0], SPEED_MPS[profile])
+        at, snap_m, _ = prof.snap(*_points([target, *origins]))
+        field = prof.sweeper.to_target(int(at[0]), at[1:])
+        return _estimates(field, snap_m[1:] + snap_m[0], SPEED_MPS[profile])
 
     def one_to_many(self, origin: Point, targets: list[Point], profile: Profile) -> list[Estimate]:
         prof = self._profiles.get(profile)
         if prof is None or not targets:
             return [self._fallback.many_to_one([origin], t, profile)[0] for t in targets]
-        at, target_m, _ = prof.snap(*_points(targets))
-        spos, origin_m, _ = prof.snap(*_points([origin]))
-        field = prof.sweeper.from_source(int(spos[0]), at)
-        return _estimates(field, at, target_m + origin_m[0], SPEED_MPS[profile])
+        at, snap_m, _ = prof.snap(*_points([origin, *targets]))
+        field = prof.sweeper.from_source(int(at[0]), at[1:])
+        return _estimates(field, snap_m[1:] + snap_m[0], SPEED_MPS[profile])
 
     def matrix(self, sources: list[Point], targets: list[Point], profile: Profile) -> Floats:
         """Seconds from every source to every target, shape (sources, targets); inf if no route."""
