@@ -42,13 +42,13 @@ from commonwatch.bus import subjects
 from commonwatch.bus.streams import ensure_streams
 from commonwatch.domain.model import EventState
 from commonwatch.ingest.sia import publish
-from commonwatch.ingest.sia.cli import fast_loop, quiet_gc
 from commonwatch.ingest.sia.config import ENV_ACCOUNTS, Account
 from commonwatch.ingest.sia.crypto import encrypt
 from commonwatch.ingest.sia.parse import crc16, format_timestamp
 from commonwatch.ingest.sia.service import native
 from commonwatch.runtime import config
 from commonwatch.runtime.embedded import die_with_parent, free_port, wait_for_port
+from commonwatch.runtime.hotpath import run_fast
 from commonwatch.storage import db
 
 KEY = b"BenchKey-AES-128"
@@ -500,6 +500,4 @@ async def run(cfg: SiaBenchConfig) -> int:
 def main(ns: argparse.Namespace) -> int:
     # The panels get the receiver's event loop and GC settings too, so that the load is not what
     # limits the figures, nor a collection pause what shows up in the ACK latency.
-    quiet_gc()
-    with asyncio.Runner(loop_factory=fast_loop()) as runner:
-        return runner.run(run(SiaBenchConfig.from_namespace(ns)))
+    return run_fast(run(SiaBenchConfig.from_namespace(ns)))

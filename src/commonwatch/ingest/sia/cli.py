@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,6 +19,7 @@ if TYPE_CHECKING:
 def cmd_sia_receiver(ns: argparse.Namespace) -> int:
     from commonwatch.ingest.sia.receiver import main_sia
     from commonwatch.runtime import config, logs
+    from commonwatch.runtime.hotpath import run_fast
 
     logs.setup("sia", None)
     settings = config.from_env(getattr(ns, "data_dir", None))
@@ -31,33 +31,8 @@ def cmd_sia_receiver(ns: argparse.Namespace) -> int:
             loop.add_signal_handler(sig, stop.set)
         await main_sia(settings, stop, host=ns.sia_host, port=ns.sia_port)
 
-    quiet_gc()
-    with asyncio.Runner(loop_factory=fast_loop()) as runner:
-        runner.run(run())
+    run_fast(run())
     return 0
-
-
-# A frame makes a few dozen short-lived containers, freed by reference counting; cyclic garbage
-# is rare. The default threshold (700) ran a collection every ~20 frames, 7% of the CPU.
-GC_YOUNG_THRESHOLD = 20_000
-
-
-def quiet_gc() -> None:
-    """Collect less often, and never scan what was loaded at start (modules, classes)."""
-    gc.collect()
-    gc.freeze()
-    _, older, oldest = gc.get_threshold()
-    gc.set_threshold(GC_YOUNG_THRESHOLD, older, oldest)
-
-
-def fast_loop() -> Callable[[], asyncio.AbstractEventLoop] | None:
-    """uvloop when installed (uvicorn[standard] brings it): a receiver spends most of its time
-    in socket calls and the event loop, which uvloop makes several times cheaper."""
-    try:
-        import uvloop
-    except ImportError:
-        return None
-    return uvloop.new_event_loop
 
 
 def cmd_bench_sia(ns: argparse.Namespace) -> int:
