@@ -3,6 +3,7 @@ single consumer of before hands over."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from nats.js.api import AckPolicy, ConsumerConfig
 from nats.js.errors import NotFoundError
 
 from commonwatch.bus import subjects
-from commonwatch.bus.streams import STREAMS, ensure_streams
+from commonwatch.bus.streams import STREAMS, ensure_streams, ingest_config, rewind
 from commonwatch.bus.wire import WireConsumer
 from commonwatch.runtime.embedded import EmbeddedNats, free_port
 
@@ -57,7 +58,7 @@ async def test_each_worker_keeps_its_devices_and_its_acks_cover_the_rest(
         await reader.start()
         while (batch := await reader.fetch_batch(expires_s=0.3)).ack is not None:
             kept[p] += [(d.subject, d.stream_seq) for d in batch.deliveries]
-            await reader.ack_reply(batch.ack)
+            await reader.ack_batch(batch)
         await reader.close()
     by_subject = {p: {s for s, _ in kept[p]} for p in PARTS}
     assert sum(len(k) for k in kept.values()) == 201
@@ -90,3 +91,61 @@ async def test_the_single_consumer_of_before_hands_over_after_its_ack_floor(
     for p in PARTS:
         info = await js.consumer_info(subjects.EVENTS_STREAM, subjects.ingest_consumer(p))
         assert info.num_pending == 16  # 6 left from before, 10 new: each partition sees all
+
+
+def rewinding(url: str, js: JetStreamContext) -> WireConsumer:
+    on_connect = functools.partial(rewind, js, subjects.EVENTS_STREAM, ingest_config(0))
+    name = subjects.ingest_consumer(0)
+    return WireConsumer(url, subjects.EVENTS_STREAM, name, batch=10, on_connect=on_connect)
+
+
+async def drain_seqs(reader: WireConsumer, empty_pulls: int = 3) -> list[int]:
+    """Until `empty_pulls` pulls in a row bring nothing (one may meet a connection just lost)."""
+    seqs: list[int] = []
+    empty = 0
+    while empty < empty_pulls:
+        batch = await reader.fetch_batch(expires_s=0.3)
+        seqs += [d.stream_seq for d in batch.deliveries]
+        await reader.ack_batch(batch)
+        empty = 0 if batch.ack else empty + 1
+    return seqs
+
+
+async def test_what_a_dead_worker_had_out_comes_again_before_anything_newer_is_acked(
+    fresh: tuple[str, JetStreamContext],
+) -> None:
+    url, js = fresh
+    await ensure_streams(js)
+    await publish(js, 30, "d")
+    dying = rewinding(url, js)
+    await dying.start()
+    assert len((await dying.fetch_batch(expires_s=0.5)).deliveries) == 10  # never acked
+    await dying.close()  # kill -9: the batch was neither committed nor acknowledged
+
+    restarted = rewinding(url, js)
+    await restarted.start()
+    try:
+        assert await drain_seqs(restarted) == list(range(1, 31))
+    finally:
+        await restarted.close()
+
+
+async def test_a_batch_from_a_dropped_connection_is_not_acked_and_comes_again(
+    fresh: tuple[str, JetStreamContext],
+) -> None:
+    url, js = fresh
+    await ensure_streams(js)
+    await publish(js, 25, "d")
+    reader = rewinding(url, js)
+    await reader.start()
+    try:
+        first = await reader.fetch_batch(expires_s=0.5)
+        second = await reader.fetch_batch(expires_s=0.5)  # out, but never to be acked
+        assert reader._proto is not None and reader._proto.transport is not None
+        reader._proto.transport.abort()
+        await reader.ack_batch(first)  # committed before the drop: its ack is held back too
+        seqs = await drain_seqs(reader)
+        assert seqs == list(range(1, 26))  # both batches again, then the rest
+        assert [d.stream_seq for d in second.deliveries] == list(range(11, 21))
+    finally:
+        await reader.close()

@@ -27,6 +27,7 @@ class Batch(msgspec.Struct, frozen=True):
 
     deliveries: list[Delivery]
     ack: str | None
+    connection: int = 0  # which connection of the consumer brought it (see WireConsumer)
 
 
 def parse_ack_subject(reply: str) -> tuple[int, int, int]:

@@ -131,3 +131,16 @@ async def ensure_consumer(js: JetStreamContext, stream: str, config: ConsumerCon
     floor = info.ack_floor.stream_seq if info.ack_floor else 0
     await js.delete_consumer(stream, name)
     await js.add_consumer(stream, _after_floor(config, floor))
+
+
+async def rewind(js: JetStreamContext, stream: str, config: ConsumerConfig) -> None:
+    """Start an AckPolicy.ALL consumer again after its ack floor when it has messages out that
+    were never acknowledged: the process that had them died, or the connection they were on
+    dropped. Otherwise the next ack, for a newer message, would cover them unprocessed."""
+    name = config.durable_name or ""
+    info = await js.consumer_info(stream, name)
+    if not info.num_ack_pending:
+        return
+    floor = info.ack_floor.stream_seq if info.ack_floor else 0
+    await js.delete_consumer(stream, name)
+    await js.add_consumer(stream, _after_floor(config, floor))

@@ -20,7 +20,7 @@ import json
 import logging
 import secrets
 import ssl
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
@@ -220,8 +220,11 @@ class WireConsumer:
         batch: int = 2000,
         name: str = "consumer",
         partition: tuple[int, int] | None = None,
+        on_connect: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._addr = parse_url(url)
+        self._on_connect = on_connect
+        self.connection = 0  # counts connections; a batch from an earlier one is never acked
         self._name = name
         self._api = f"$JS.API.CONSUMER.MSG.NEXT.{stream}.{durable}".encode()
         self._inbox = f"_INBOX.{secrets.token_hex(11)}".encode()
@@ -257,9 +260,16 @@ class WireConsumer:
                 transport = await self._start_tls(transport, proto)
             proto.write(connect_line(addr, self._name) + b"SUB " + self._inbox + b" 1" + CRLF)
             await asyncio.wait_for(proto.ping(), CONNECT_TIMEOUT_S)
+            # Before any pull: what an earlier connection or process had fetched but never
+            # acknowledged must come again (see streams.rewind), and nothing it left behind
+            # here may be acknowledged on this connection.
+            if self._on_connect is not None:
+                await self._on_connect()
         except BaseException:
             transport.close()
             raise
+        self._buffer, self._skipped, self._received = [], None, 0
+        self.connection += 1
         self._proto = proto
 
     async def _start_tls(
@@ -357,12 +367,18 @@ class WireConsumer:
             reply = skipped.decode()
             tops.append((parse_ack_subject(reply)[0], reply))
         ack = max(tops)[1] if tops else None
-        return Batch(deliveries, ack)
+        return Batch(deliveries, ack, self.connection)
 
-    async def ack_reply(self, reply: str | None) -> None:
-        """AckPolicy.ALL: acknowledge everything up to this message."""
-        if reply is not None:
-            await self._send(ack_frames([reply]))
+    async def ack_batch(self, batch: Batch) -> None:
+        """AckPolicy.ALL: acknowledge everything the batch fetched, once it is committed. A
+        batch from an earlier connection is not acknowledged: the consumer was rewound when
+        this one opened, and its messages come again (the writes are idempotent)."""
+        if batch.ack is None:
+            return
+        if batch.connection != self.connection:
+            log.info("a batch from an earlier connection is left to its redelivery")
+            return
+        await self._send(ack_frames([batch.ack]))
 
     async def ack(self, deliveries: list[Delivery]) -> None:
         """One write for the batch. Lost acks (connection gone) mean redelivery, never loss."""

@@ -13,7 +13,7 @@ import nats
 from nats.aio.client import Client
 from nats.js import JetStreamContext
 
-from commonwatch.bus import deadletter, subjects
+from commonwatch.bus import deadletter, streams, subjects
 from commonwatch.bus.pull import Batch, Delivery
 from commonwatch.bus.streams import ensure_streams
 from commonwatch.bus.wire import WireConsumer
@@ -111,6 +111,9 @@ class IngestWorker:
             name=f"commonwatch-ingest-{partition}",
             batch=PULL_BATCH,
             partition=(partition, subjects.INGEST_PARTITIONS),
+            on_connect=functools.partial(
+                streams.rewind, js, subjects.EVENTS_STREAM, streams.ingest_config(partition)
+            ),
         )
         self.places = places.PlaceCache()
         self.processed = 0
@@ -133,7 +136,7 @@ class IngestWorker:
             await self._store(parsed)
         # Only now, after COMMIT: a crash before this line means redelivery, never loss.
         # Batches commit in stream order, and the consumer acks all up to the one acked.
-        await self.consumer.ack_reply(batch.ack)
+        await self.consumer.ack_batch(batch)
         self.processed += len(batch.deliveries)
 
     async def _store(self, parsed: Parsed) -> None:

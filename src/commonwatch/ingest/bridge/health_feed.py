@@ -4,6 +4,7 @@ a durable consumer of its own: health never slows the ingest worker down."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 
 import asyncpg
@@ -42,15 +43,18 @@ class HealthFeed:
     def __init__(self, nc: Client, pool: asyncpg.Pool) -> None:
         self.pool = pool
         url = nc.connected_url.geturl() if nc.connected_url else ""
+        rewind = functools.partial(streams.rewind, nc.jetstream(), subjects.EVENTS_STREAM, CONFIG)
         self.consumer = WireConsumer(
-            url, subjects.EVENTS_STREAM, CONSUMER, batch=1000, name="commonwatch-health"
-        )
+            url, subjects.EVENTS_STREAM, CONSUMER, batch=1000, name="commonwatch-health",
+            on_connect=rewind,
+        )  # fmt: skip
 
     async def start(self) -> None:
         await self.consumer.start()
 
     async def step(self, expires_s: float = 1.0) -> int:
-        deliveries = await self.consumer.fetch(expires_s=expires_s)
+        batch = await self.consumer.fetch_batch(expires_s=expires_s)
+        deliveries = batch.deliveries
         if not deliveries:
             return 0
         events: list[DeviceEvent] = []
@@ -63,7 +67,7 @@ class HealthFeed:
         if signals:
             async with self.pool.acquire() as conn:
                 await health.observe(conn, signals)
-        await self.consumer.ack_last(deliveries)
+        await self.consumer.ack_batch(batch)
         return len(deliveries)
 
     async def run(self, stop: asyncio.Event) -> None:
