@@ -17,6 +17,9 @@ from commonwatch.bus import subjects
 from commonwatch.bus.streams import STREAMS, ensure_streams, ingest_config, rewind
 from commonwatch.bus.wire import WireConsumer
 from commonwatch.runtime.embedded import EmbeddedNats, free_port
+from commonwatch.runtime.status import StatusProbe
+from commonwatch.storage import db
+from tests.conftest import Servers
 
 PARTS = range(subjects.INGEST_PARTITIONS)
 
@@ -149,3 +152,20 @@ async def test_a_batch_from_a_dropped_connection_is_not_acked_and_comes_again(
         assert [d.stream_seq for d in second.deliveries] == list(range(11, 21))
     finally:
         await reader.close()
+
+
+async def test_the_status_line_counts_each_event_once_however_many_partitions_see_it(
+    fresh: tuple[str, JetStreamContext], servers: Servers
+) -> None:
+    url, js = fresh
+    await ensure_streams(js)
+    await publish(js, 12, "d")
+    await db.migrate(servers.database_url)
+    nc = await nats.connect(url)
+    conn = await db.connect(servers.database_url)
+    try:
+        snap = await StatusProbe(nc, conn).snapshot()
+    finally:
+        await conn.close()
+        await nc.close()
+    assert snap.backlog == 12

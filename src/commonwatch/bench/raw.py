@@ -13,7 +13,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, StorageType, StreamConfig
 from rich.progress import Progress, TaskID
 
 from commonwatch.bench import lean, traffic
-from commonwatch.bus.wire import WireConsumer
+from commonwatch.bus.wire import WireConsumer, server_url
 
 RAW_STREAM = "BENCH_RAW"
 RAW_PREFIX = "bench.raw"
@@ -94,8 +94,7 @@ async def _consume(
     nc: Client, durable: str, count: int, ack_all: bool, task: TaskID, progress: Progress
 ) -> float:
     """The worker's own consumer (bus.wire), without the worker: the limit of its hot loop."""
-    url = nc.connected_url.geturl() if nc.connected_url else ""
-    pull = WireConsumer(url, RAW_STREAM, durable, batch=PULL_BATCH, name="bench-raw")
+    pull = WireConsumer(server_url(nc), RAW_STREAM, durable, batch=PULL_BATCH, name="bench-raw")
     await pull.start()
     got = 0
     start = time.monotonic()

@@ -24,6 +24,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
+from nats.aio.client import Client
+
 from commonwatch.bus.pull import Batch, Delivery, parse_ack_subject
 from commonwatch.bus.subjects import partition_of
 
@@ -65,6 +67,12 @@ def parse_url(url: str) -> ServerAddress:
         token=token,
         tls=parts.scheme == "tls",
     )
+
+
+def server_url(nc: Client) -> str:
+    """The URL a nats-py client is connected to, credentials included: a WireConsumer opened
+    with it talks to the same server."""
+    return nc.connected_url.geturl() if nc.connected_url else ""
 
 
 def connect_line(addr: ServerAddress, name: str) -> bytes:
@@ -390,14 +398,6 @@ class WireConsumer:
         if deliveries:
             last = max(deliveries, key=lambda d: d.stream_seq)
             await self._send(ack_frames([last.reply]))
-
-    async def nak(self, deliveries: list[Delivery], delay_s: float = 1.0) -> None:
-        body = json.dumps({"delay": int(delay_s * 1e9)}).encode()
-        frame = b"-NAK " + body
-        head = f" {len(frame)}\r\n".encode()
-        await self._send(
-            b"".join(b"PUB " + d.reply.encode() + head + frame + CRLF for d in deliveries)
-        )
 
     async def _send(self, data: bytes) -> None:
         proto = self._proto

@@ -30,13 +30,16 @@ class StatusProbe:
         snap = Snapshot()
         js = self._nc.jetstream()
         with contextlib.suppress(JetStreamError, TimeoutError):
-            done = 0
+            # Every partition's consumer sees the whole stream: the slowest one says how far
+            # ingest has got, and what it still has is the backlog.
+            floors, backlogs = [], []
             for partition in range(subjects.INGEST_PARTITIONS):
                 name = subjects.ingest_consumer(partition)
                 info = await js.consumer_info(subjects.EVENTS_STREAM, name)
-                done += info.ack_floor.consumer_seq if info.ack_floor else 0
-                snap.backlog += (info.num_pending or 0) + (info.num_ack_pending or 0)
-            snap.events_per_s = self._rate(done)
+                floors.append(info.ack_floor.stream_seq if info.ack_floor else 0)
+                backlogs.append((info.num_pending or 0) + (info.num_ack_pending or 0))
+            snap.backlog = max(backlogs)
+            snap.events_per_s = self._rate(min(floors))
         with contextlib.suppress(JetStreamError, TimeoutError):
             snap.dead_letters = (await js.stream_info(subjects.DEADLETTER_STREAM)).state.messages
         snap.open_incidents = await self._conn.fetchval(

@@ -16,7 +16,7 @@ from nats.js import JetStreamContext
 from commonwatch.bus import deadletter, streams, subjects
 from commonwatch.bus.pull import Batch, Delivery
 from commonwatch.bus.streams import ensure_streams
-from commonwatch.bus.wire import WireConsumer
+from commonwatch.bus.wire import WireConsumer, server_url
 from commonwatch.domain.model import DeviceEvent
 from commonwatch.domain.rules import Rules
 from commonwatch.handlers.ingest import ingest_batch
@@ -32,7 +32,6 @@ from commonwatch.storage import db, places
 
 log = logging.getLogger(__name__)
 
-MQTT_HEADER = "Nmqtt-Pub"
 # Messages per pull. Each worker keeps its partition's share, so it commits about
 # PULL_BATCH / INGEST_PARTITIONS events at a time when a backlog is waiting.
 PULL_BATCH = 2000 * subjects.INGEST_PARTITIONS
@@ -103,9 +102,8 @@ class IngestWorker:
         self.nc, self.js, self.conn, self.rules = nc, js, conn, rules
         # Its own connection, on the same server as `nc`: the hot loop skips nats-py's per-message
         # costs, while dead letters keep using the ordinary client.
-        url = nc.connected_url.geturl() if nc.connected_url else ""
         self.consumer = WireConsumer(
-            url,
+            server_url(nc),
             subjects.EVENTS_STREAM,
             subjects.ingest_consumer(partition),
             name=f"commonwatch-ingest-{partition}",

@@ -13,7 +13,7 @@ from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from commonwatch.bus import streams, subjects
-from commonwatch.bus.wire import WireConsumer
+from commonwatch.bus.wire import WireConsumer, server_url
 from commonwatch.domain.model import DeviceEvent
 from commonwatch.handlers import health
 from commonwatch.ingest.native.parse import ParseError
@@ -42,10 +42,9 @@ async def ensure_consumer(js: JetStreamContext) -> None:
 class HealthFeed:
     def __init__(self, nc: Client, pool: asyncpg.Pool) -> None:
         self.pool = pool
-        url = nc.connected_url.geturl() if nc.connected_url else ""
         rewind = functools.partial(streams.rewind, nc.jetstream(), subjects.EVENTS_STREAM, CONFIG)
         self.consumer = WireConsumer(
-            url, subjects.EVENTS_STREAM, CONSUMER, batch=1000, name="commonwatch-health",
+            server_url(nc), subjects.EVENTS_STREAM, CONSUMER, batch=1000, name="commonwatch-health",
             on_connect=rewind,
         )  # fmt: skip
 
