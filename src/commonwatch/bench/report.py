@@ -200,9 +200,9 @@ def summary(doc: dict[str, Any], console: Console) -> None:
             "backlog incl. worker start (events/s)",
             doc["backlog_drain"]["events_per_s_incl_startup"],
         ),
-        ("worker peak RSS (MB)", doc["peak_rss_mb"].get("worker", math.nan)),
+        ("workers peak RSS, all partitions (MB)", doc["peak_rss_mb"].get("worker", math.nan)),
         ("all processes peak RSS (MB)", doc["peak_rss_mb"].get("all", math.nan)),
-        ("worker RSS growth, first life (MB)", doc["rss_trend"].get("growth_mb", math.nan)),
+        ("workers RSS growth, first life (MB)", doc["rss_trend"].get("growth_mb", math.nan)),
     )
     for name, value in rows:
         table.add_row(name, value if isinstance(value, str) else _fmt(float(value)), "", "")
